@@ -1,0 +1,95 @@
+using System.IO.Pipelines;
+using Gateway.Protocol.Frames;
+using Gateway.Protocol.Methods;
+using Gateway.Protocol.Spec;
+using Gateway.Server.Metrics;
+
+namespace Gateway.Server.Connections;
+
+/// <summary>
+/// The one way frames leave a connection. The read loop, the heartbeat timer and (later) the
+/// dispatcher all write here, and a PipeWriter is single-writer, so every write-and-flush holds
+/// an async lock. Flushing awaits the socket, so a client that stops reading slows its own
+/// producers (TCP back-pressure) instead of growing server memory.
+/// </summary>
+internal sealed class ConnectionOutput
+{
+    private readonly PipeWriter _output;
+    private readonly GatewayMetrics _metrics;
+    private readonly SemaphoreSlim _lock = new(1, 1);
+    private long _lastWriteTimestamp;
+    private readonly TimeProvider _timeProvider;
+    private bool _completed;
+
+    public ConnectionOutput(PipeWriter output, GatewayMetrics metrics, TimeProvider timeProvider)
+    {
+        _output = output;
+        _metrics = metrics;
+        _timeProvider = timeProvider;
+        _lastWriteTimestamp = timeProvider.GetTimestamp();
+    }
+
+    /// <summary>Timestamp (TimeProvider ticks) of the last frame written; heartbeats fill silences.</summary>
+    public long LastWriteTimestamp => Interlocked.Read(ref _lastWriteTimestamp);
+
+    public ValueTask SendMethodAsync<TMethod>(ushort channel, TMethod method, CancellationToken cancellationToken = default)
+        where TMethod : struct, IAmqpMethod<TMethod> =>
+        WriteAsync(
+            static (output, state) => FrameWriter.WriteMethod(output, state.channel, state.method),
+            (channel, method),
+            AmqpConstants.FrameOverhead + 4 + method.GetRequiredBufferSize(),
+            cancellationToken);
+
+    public ValueTask SendHeartbeatAsync(CancellationToken cancellationToken = default) =>
+        WriteAsync(static (output, _) => FrameWriter.WriteHeartbeat(output), 0, AmqpConstants.FrameOverhead, cancellationToken);
+
+    public ValueTask SendProtocolHeaderAsync(CancellationToken cancellationToken = default) =>
+        WriteAsync(static (output, _) => FrameWriter.WriteProtocolHeader(output), 0, AmqpConstants.ProtocolHeaderSize, cancellationToken);
+
+    private async ValueTask WriteAsync<TState>(Action<PipeWriter, TState> write, TState state, int size, CancellationToken cancellationToken)
+    {
+        await _lock.WaitAsync(cancellationToken);
+        try
+        {
+            if (_completed)
+            {
+                return;
+            }
+
+            write(_output, state);
+            _metrics.Sent(size);
+            Interlocked.Exchange(ref _lastWriteTimestamp, _timeProvider.GetTimestamp());
+            var result = await _output.FlushAsync(cancellationToken);
+            if (result.IsCompleted || result.IsCanceled)
+            {
+                _completed = true;
+            }
+        }
+        catch (InvalidOperationException)
+        {
+            // The transport completed the pipe under us (socket gone); nothing left to send to.
+            _completed = true;
+        }
+        finally
+        {
+            _lock.Release();
+        }
+    }
+
+    public async ValueTask CompleteAsync()
+    {
+        await _lock.WaitAsync();
+        try
+        {
+            if (!_completed)
+            {
+                _completed = true;
+                await _output.CompleteAsync();
+            }
+        }
+        finally
+        {
+            _lock.Release();
+        }
+    }
+}

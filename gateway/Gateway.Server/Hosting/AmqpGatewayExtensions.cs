@@ -1,0 +1,33 @@
+using Gateway.Server.Connections;
+using Gateway.Server.Metrics;
+using Gateway.Server.Security;
+using Microsoft.AspNetCore.Connections;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+
+namespace Gateway.Server.Hosting;
+
+public static class AmqpGatewayExtensions
+{
+    /// <summary>Registers what the AMQP listener needs. TimeProvider defaults to the system clock.</summary>
+    public static IServiceCollection AddAmqpGateway(this IServiceCollection services, GatewayOptions options)
+    {
+        services.AddSingleton(options);
+        services.TryAddSingleton(TimeProvider.System);
+        services.TryAddSingleton<ICredentialStore>(sp => new ConfiguredCredentialStore(sp.GetRequiredService<GatewayOptions>()));
+        services.TryAddSingleton(sp => new GatewayMetrics(sp.GetService<System.Diagnostics.Metrics.IMeterFactory>()));
+        services.TryAddSingleton<AmqpConnectionHandler>();
+        return services;
+    }
+
+    /// <summary>Serves AMQP 0-9-1 on this listener (plain, or after UseHttps for AMQPS).</summary>
+    public static IConnectionBuilder UseAmqp(this IConnectionBuilder builder)
+    {
+        if (builder.ApplicationServices.GetService<AmqpConnectionHandler>() is null)
+        {
+            throw new InvalidOperationException($"Call services.{nameof(AddAmqpGateway)}() before UseAmqp().");
+        }
+
+        return builder.UseConnectionHandler<AmqpConnectionHandler>();
+    }
+}

@@ -1,0 +1,69 @@
+namespace Gateway.Server.Hosting;
+
+/// <summary>
+/// Gateway settings. Every default matches what RabbitMQ ships with, so an application that
+/// worked against a stock RabbitMQ works here unchanged. Bound from the command line
+/// (--port 5673), environment (GATEWAY_PORT=5673) or appsettings.json; see README "Configuration".
+/// </summary>
+public sealed record GatewayOptions
+{
+    /// <summary>Address to listen on. Default 0.0.0.0 (all interfaces), as RabbitMQ listens.</summary>
+    public string Bind { get; init; } = "0.0.0.0";
+
+    /// <summary>AMQP port. Default 5672; 0 picks a free port (tests).</summary>
+    public int Port { get; init; } = 5672;
+
+    /// <summary>AMQPS port, used only when <see cref="TlsCertificatePath"/> is set. Default 5671.</summary>
+    public int TlsPort { get; init; } = 5671;
+
+    /// <summary>PKCS#12 (.pfx) or PEM certificate for AMQPS. Default none: AMQPS is off.</summary>
+    public string? TlsCertificatePath { get; init; }
+
+    public string? TlsCertificatePassword { get; init; }
+
+    /// <summary>PEM private key file when <see cref="TlsCertificatePath"/> is a PEM certificate.</summary>
+    public string? TlsKeyPath { get; init; }
+
+    /// <summary>Where the gateway keeps its data (log segments, embedded metadata). Default ./data.</summary>
+    public string DataDir { get; init; } = "data";
+
+    /// <summary>
+    /// Metadata location: "embedded" (SQLite in <see cref="DataDir"/>, the default) or a
+    /// meta-service URL. Until the meta-service lands, users and vhosts come from <see cref="Users"/>
+    /// and <see cref="VirtualHosts"/>.
+    /// </summary>
+    public string Metadata { get; init; } = "embedded";
+
+    /// <summary>connection.tune channel-max. RabbitMQ default 2047.</summary>
+    public ushort ChannelMax { get; init; } = 2047;
+
+    /// <summary>connection.tune frame-max. RabbitMQ default 131072.</summary>
+    public uint FrameMax { get; init; } = 131072;
+
+    /// <summary>connection.tune heartbeat in seconds. RabbitMQ default 60; 0 disables.</summary>
+    public ushort HeartbeatSeconds { get; init; } = 60;
+
+    /// <summary>Time allowed from TCP accept to connection.open. RabbitMQ's handshake_timeout is 10 s.</summary>
+    public TimeSpan HandshakeTimeout { get; init; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>How long to wait for connection.close-ok after sending connection.close (RabbitMQ: 30 s).</summary>
+    public TimeSpan CloseTimeout { get; init; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>The cluster_name server property. RabbitMQ defaults to rabbit@host.</summary>
+    public string ClusterName { get; init; } = $"gateway@{Environment.MachineName}";
+
+    /// <summary>Users accepted until the metadata service provides them. Default guest/guest.</summary>
+    public IReadOnlyList<ConfiguredUser> Users { get; init; } = [new ConfiguredUser("guest", "guest", ["administrator"])];
+
+    /// <summary>Virtual hosts accepted until the metadata service provides them. Default "/".</summary>
+    public IReadOnlyList<string> VirtualHosts { get; init; } = ["/"];
+
+    /// <summary>
+    /// Users that may only log in over loopback, like RabbitMQ's loopback_users (default [guest]),
+    /// so the well-known default password is useless from another host.
+    /// </summary>
+    public IReadOnlyList<string> LoopbackUsers { get; init; } = ["guest"];
+}
+
+/// <summary>A user from configuration; every configured user may use every configured vhost.</summary>
+public sealed record ConfiguredUser(string Name, string Password, IReadOnlyList<string>? Tags = null);
