@@ -95,8 +95,11 @@ internal sealed class AmqpChannel
 
         if (id.HasContent())
         {
+            // Like RabbitMQ's command assembler, a content-bearing method is acted on only once its
+            // header and body have arrived, so framing errors in the content win over the method's.
             _contentMethod = id;
             _state = ChannelState.AwaitingContentHeader;
+            return ValueTask.CompletedTask;
         }
 
         switch (id)
@@ -173,7 +176,12 @@ internal sealed class AmqpChannel
         }
 
         _bodyRemaining = header.BodySize;
-        _state = _bodyRemaining == 0 ? ChannelState.Open : ChannelState.AwaitingContentBody;
+        if (_bodyRemaining == 0)
+        {
+            return CompleteContent();
+        }
+
+        _state = ChannelState.AwaitingContentBody;
         return ValueTask.CompletedTask;
     }
 
@@ -191,12 +199,14 @@ internal sealed class AmqpChannel
         }
 
         _bodyRemaining -= length;
-        if (_bodyRemaining == 0)
-        {
-            _state = ChannelState.Open;
-        }
+        return _bodyRemaining == 0 ? CompleteContent() : ValueTask.CompletedTask;
+    }
 
-        return ValueTask.CompletedTask;
+    /// <summary>The whole command (method, header, body) has arrived; act on it.</summary>
+    private ValueTask CompleteContent()
+    {
+        _state = ChannelState.Open;
+        return HandleUnroutedMethod(_contentMethod);
     }
 
     private ValueTask HandleWhileClosing(in Frame frame)

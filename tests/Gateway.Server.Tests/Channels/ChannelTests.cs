@@ -1,0 +1,203 @@
+using Gateway.Protocol.Methods.Access;
+using Gateway.Protocol.Methods.Channel;
+using Gateway.Protocol.Methods.Connection;
+using Gateway.Protocol.Methods.Queue;
+using Gateway.Protocol.Spec;
+using RabbitMQ.Client;
+using RabbitMQ.Client.Exceptions;
+using TestSupport;
+
+namespace Gateway.Server.Tests.Channels;
+
+public sealed class ChannelTests : IAsyncLifetime
+{
+    private GatewayFixture _gateway = null!;
+
+    public async Task InitializeAsync() => _gateway = await GatewayFixture.StartAsync();
+
+    public async Task DisposeAsync() => await _gateway.DisposeAsync();
+
+    private ConnectionFactory Factory() => new()
+    {
+        HostName = "127.0.0.1",
+        Port = _gateway.Port,
+        AutomaticRecoveryEnabled = false,
+    };
+
+    [Fact]
+    public async Task Many_channels_open_and_close_on_one_connection()
+    {
+        await using var connection = await Factory().CreateConnectionAsync();
+        var channels = new List<IChannel>();
+        for (var i = 0; i < 200; i++)
+        {
+            channels.Add(await connection.CreateChannelAsync());
+        }
+
+        Assert.All(channels, c => Assert.True(c.IsOpen));
+        await GatewayFixture.WaitUntilAsync(() => _gateway.Metrics.OpenChannels == 200);
+        foreach (var channel in channels)
+        {
+            await channel.CloseAsync();
+        }
+
+        await GatewayFixture.WaitUntilAsync(() => _gateway.Metrics.OpenChannels == 0);
+        Assert.True(connection.IsOpen);
+    }
+
+    [Fact]
+    public async Task Channel_numbers_can_be_reused_after_close_ok()
+    {
+        await using var client = await ScriptedAmqpClient.ConnectAsync(_gateway.Port);
+        await client.HandshakeAsync();
+        for (var round = 0; round < 3; round++)
+        {
+            await client.OpenChannelAsync(1);
+            await client.SendMethodAsync(1, new ChannelClose(200, "done", 0, 0));
+            await client.ExpectMethodAsync<ChannelCloseOk>(1);
+        }
+    }
+
+    [Fact]
+    public async Task Exceeding_negotiated_channel_max_closes_the_connection_with_530()
+    {
+        var factory = Factory();
+        factory.RequestedChannelMax = 3;
+        await using var connection = await factory.CreateConnectionAsync();
+        Assert.Equal((ushort)3, connection.ChannelMax);
+        for (var i = 0; i < 3; i++)
+        {
+            await connection.CreateChannelAsync();
+        }
+
+        // RabbitMQ.Client itself refuses a 4th channel number, so go below it with a scripted peer.
+        await using var client = await ScriptedAmqpClient.ConnectAsync(_gateway.Port);
+        var tune = await client.StartAsync();
+        await client.SendMethodAsync(0, new ConnectionTuneOk(2, tune.FrameMax, 0));
+        await client.SendMethodAsync(0, new ConnectionOpen("/"));
+        await client.ExpectMethodAsync<ConnectionOpenOk>(0);
+        await client.OpenChannelAsync(1);
+        await client.OpenChannelAsync(2);
+        await client.SendMethodAsync(3, new ChannelOpen());
+
+        var close = await client.ExpectConnectionCloseAsync(ReplyCode.NotAllowed);
+        Assert.Equal("NOT_ALLOWED - number of channels opened (2) has reached the negotiated channel_max (2)", close.ReplyText);
+    }
+
+    [Fact]
+    public async Task Method_on_an_unopened_channel_is_a_504_connection_error()
+    {
+        await using var client = await ScriptedAmqpClient.ConnectAsync(_gateway.Port);
+        await client.HandshakeAsync();
+        await client.SendMethodAsync(5, new QueueDeclare("q"));
+
+        var close = await client.ExpectConnectionCloseAsync(ReplyCode.ChannelError);
+        Assert.Equal("CHANNEL_ERROR - expected 'channel.open'", close.ReplyText);
+        Assert.Equal((ushort)50, close.ClassId);
+        Assert.Equal((ushort)10, close.MethodId);
+        Assert.True(await client.WaitForServerCloseAsync());
+    }
+
+    [Fact]
+    public async Task Second_channel_open_is_a_504_connection_error()
+    {
+        await using var client = await ScriptedAmqpClient.ConnectAsync(_gateway.Port);
+        await client.HandshakeAsync();
+        await client.OpenChannelAsync(1);
+        await client.SendMethodAsync(1, new ChannelOpen());
+
+        var close = await client.ExpectConnectionCloseAsync(ReplyCode.ChannelError);
+        Assert.Equal("CHANNEL_ERROR - second 'channel.open' seen", close.ReplyText);
+    }
+
+    [Fact]
+    public async Task Channel_flow_active_true_is_acknowledged()
+    {
+        await using var client = await ScriptedAmqpClient.ConnectAsync(_gateway.Port);
+        await client.HandshakeAsync();
+        await client.OpenChannelAsync(1);
+        await client.SendMethodAsync(1, new ChannelFlow(true));
+
+        var ok = await client.ExpectMethodAsync<ChannelFlowOk>(1);
+        Assert.True(ok.Active);
+    }
+
+    [Fact]
+    public async Task Access_request_is_a_no_op_answered_with_ticket_1()
+    {
+        await using var client = await ScriptedAmqpClient.ConnectAsync(_gateway.Port);
+        await client.HandshakeAsync();
+        await client.OpenChannelAsync(1);
+        await client.SendMethodAsync(1, new AccessRequest("/data", false, true, true, true, true));
+
+        var ok = await client.ExpectMethodAsync<AccessRequestOk>(1);
+        Assert.Equal((ushort)1, ok.Ticket);
+    }
+
+    [Fact]
+    public async Task After_a_connection_error_frames_are_discarded_until_close_ok()
+    {
+        await using var client = await ScriptedAmqpClient.ConnectAsync(_gateway.Port, TimeSpan.FromSeconds(1));
+        await client.HandshakeAsync();
+        await client.OpenChannelAsync(1);
+        await client.SendMethodAsync(1, new ChannelFlow(false));
+        await client.ExpectConnectionCloseAsync(ReplyCode.NotImplemented, sendCloseOk: false);
+
+        // Still connected, but nothing is answered: channel.open and flow go unanswered.
+        await client.SendMethodAsync(2, new ChannelOpen());
+        await client.SendMethodAsync(1, new ChannelFlow(true));
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => client.ReadFrameAsync());
+
+        await client.SendMethodAsync(0, new ConnectionCloseOk());
+        Assert.True(await client.WaitForServerCloseAsync());
+    }
+
+    [Fact]
+    public async Task Channel_flow_active_false_is_not_implemented_540()
+    {
+        await using var client = await ScriptedAmqpClient.ConnectAsync(_gateway.Port);
+        await client.HandshakeAsync();
+        await client.OpenChannelAsync(1);
+        await client.SendMethodAsync(1, new ChannelFlow(false));
+
+        var close = await client.ExpectConnectionCloseAsync(ReplyCode.NotImplemented);
+        Assert.Equal("NOT_IMPLEMENTED - active=false", close.ReplyText);
+    }
+
+    [Fact]
+    public async Task Closing_a_channel_twice_from_RabbitMQ_client_is_harmless()
+    {
+        await using var connection = await Factory().CreateConnectionAsync();
+        var channel = await connection.CreateChannelAsync();
+        await channel.CloseAsync();
+        await channel.CloseAsync();
+
+        Assert.True(connection.IsOpen);
+        var another = await connection.CreateChannelAsync();
+        Assert.True(another.IsOpen);
+    }
+
+    [Fact]
+    public async Task Unimplemented_broker_method_is_reported_as_540_with_its_ids()
+    {
+        await using var connection = await Factory().CreateConnectionAsync();
+        var channel = await connection.CreateChannelAsync();
+
+        var ex = await Assert.ThrowsAnyAsync<OperationInterruptedException>(() => channel.QueueDeclareAsync("q"));
+        Assert.Equal(540, ex.ShutdownReason!.ReplyCode);
+        Assert.Equal((ushort)50, ex.ShutdownReason.ClassId);
+        Assert.Equal((ushort)10, ex.ShutdownReason.MethodId);
+    }
+
+    [Fact]
+    public async Task Server_to_client_method_sent_by_a_client_is_503()
+    {
+        await using var client = await ScriptedAmqpClient.ConnectAsync(_gateway.Port);
+        await client.HandshakeAsync();
+        await client.OpenChannelAsync(1);
+        await client.SendMethodAsync(1, new ChannelOpenOk());
+
+        var close = await client.ExpectConnectionCloseAsync(ReplyCode.CommandInvalid);
+        Assert.Equal("COMMAND_INVALID - unimplemented method", close.ReplyText);
+    }
+}

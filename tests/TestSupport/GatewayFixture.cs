@@ -1,0 +1,135 @@
+using System.Collections.Concurrent;
+using Gateway.Server.Hosting;
+using Gateway.Server.Metrics;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Time.Testing;
+
+namespace TestSupport;
+
+/// <summary>
+/// A real gateway in this process on a free loopback port, wired exactly as Gateway.Host wires it.
+/// Optionally on a <see cref="FakeTimeProvider"/>, so heartbeat and timeout tests advance time
+/// instead of sleeping. Log lines are captured for assertions on event ids.
+/// </summary>
+public sealed class GatewayFixture : IAsyncDisposable
+{
+    private readonly WebApplication _app;
+    private readonly string _dataDir;
+
+    private GatewayFixture(WebApplication app, string dataDir, FakeTimeProvider? time, CapturingLoggerProvider logs)
+    {
+        _app = app;
+        _dataDir = dataDir;
+        Time = time;
+        Logs = logs;
+        var address = app.GetListeningAddresses().Single();
+        Port = new Uri(address).Port;
+        Metrics = app.Services.GetRequiredService<GatewayMetrics>();
+    }
+
+    public int Port { get; }
+
+    public string AmqpUri => $"amqp://guest:guest@127.0.0.1:{Port}/";
+
+    public FakeTimeProvider? Time { get; }
+
+    public GatewayMetrics Metrics { get; }
+
+    public CapturingLoggerProvider Logs { get; }
+
+    public static async Task<GatewayFixture> StartAsync(bool fakeTime = false, params string[] extraArgs)
+    {
+        var dataDir = Directory.CreateTempSubdirectory("gateway-test-").FullName;
+        var time = fakeTime ? new FakeTimeProvider(DateTimeOffset.UtcNow) : null;
+        var logs = new CapturingLoggerProvider();
+        string[] args = ["--port", "0", "--bind", "127.0.0.1", "--data-dir", dataDir, .. extraArgs];
+        var app = GatewayApplication.Build(args, builder =>
+        {
+            if (time is not null)
+            {
+                builder.Services.AddSingleton<TimeProvider>(time);
+            }
+
+            builder.Logging.ClearProviders();
+            builder.Logging.AddProvider(logs);
+            builder.Logging.SetMinimumLevel(LogLevel.Debug);
+        });
+        await app.StartAsync();
+        return new GatewayFixture(app, dataDir, time, logs);
+    }
+
+    /// <summary>Polls until <paramref name="condition"/> holds (server-side effects are asynchronous).</summary>
+    public static async Task WaitUntilAsync(Func<bool> condition, TimeSpan? timeout = null, string? because = null)
+    {
+        var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(10));
+        while (!condition())
+        {
+            if (DateTime.UtcNow > deadline)
+            {
+                throw new TimeoutException($"condition not met in time{(because is null ? "" : ": " + because)}");
+            }
+
+            await Task.Delay(10);
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _app.StopAsync();
+        await _app.DisposeAsync();
+        try
+        {
+            Directory.Delete(_dataDir, recursive: true);
+        }
+        catch (IOException)
+        {
+        }
+    }
+}
+
+/// <summary>
+/// Captures log entries for assertions: a count per event id for the whole run, and the most
+/// recent entries only, so a churn test of 10,000 connections does not grow the heap it measures.
+/// </summary>
+public sealed class CapturingLoggerProvider : ILoggerProvider
+{
+    private const int RecentCapacity = 2000;
+    private readonly ConcurrentQueue<LogEntry> _recent = new();
+    private readonly ConcurrentDictionary<int, int> _countsByEventId = new();
+
+    public IReadOnlyCollection<LogEntry> Entries => _recent;
+
+    public bool Contains(int eventId) => _countsByEventId.ContainsKey(eventId);
+
+    public int Count(int eventId) => _countsByEventId.GetValueOrDefault(eventId);
+
+    public ILogger CreateLogger(string categoryName) => new CapturingLogger(this, categoryName);
+
+    public void Dispose()
+    {
+    }
+
+    private void Add(LogEntry entry)
+    {
+        _countsByEventId.AddOrUpdate(entry.EventId, 1, (_, n) => n + 1);
+        _recent.Enqueue(entry);
+        while (_recent.Count > RecentCapacity && _recent.TryDequeue(out _))
+        {
+        }
+    }
+
+    private sealed class CapturingLogger(CapturingLoggerProvider owner, string category) : ILogger
+    {
+        public IDisposable? BeginScope<TState>(TState state)
+            where TState : notnull => null;
+
+        public bool IsEnabled(LogLevel logLevel) => true;
+
+        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter) =>
+            owner.Add(new LogEntry(category, logLevel, eventId.Id, formatter(state, exception), exception));
+    }
+}
+
+public sealed record LogEntry(string Category, LogLevel Level, int EventId, string Message, Exception? Exception);
