@@ -24,7 +24,8 @@ public sealed class GatewayFixture : IAsyncDisposable
         _dataDir = dataDir;
         Time = time;
         Logs = logs;
-        var address = app.GetListeningAddresses().Single();
+        // The plain AMQP listener (an AMQPS listener, when configured, reports as https://).
+        var address = app.GetListeningAddresses().First(a => a.StartsWith("http://", StringComparison.Ordinal));
         Port = new Uri(address).Port;
         Metrics = app.Services.GetRequiredService<GatewayMetrics>();
     }
