@@ -39,6 +39,7 @@ internal sealed partial class AmqpConnection
 
     private ConnectionState _state = ConnectionState.AwaitingProtocolHeader;
     private bool _terminate;
+    private long _bytesReceived;
 
     public AmqpConnection(
         ConnectionContext transport,
@@ -100,11 +101,9 @@ internal sealed partial class AmqpConnection
             _lifetime.Dispose();
             _metrics.ConnectionClosed();
             AmqpConnectionLog.ConnectionClosed(
-                _logger, Id, (long)_timeProvider.GetElapsedTime(started).TotalMilliseconds, _bytesReceived, 0);
+                _logger, Id, (long)_timeProvider.GetElapsedTime(started).TotalMilliseconds, _bytesReceived, Output.BytesSent);
         }
     }
-
-    private long _bytesReceived;
 
     private async Task ReadLoopAsync()
     {

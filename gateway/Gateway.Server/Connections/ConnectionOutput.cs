@@ -20,6 +20,7 @@ internal sealed class ConnectionOutput
     private long _lastWriteTimestamp;
     private readonly TimeProvider _timeProvider;
     private bool _completed;
+    private long _bytesSent;
 
     public ConnectionOutput(PipeWriter output, GatewayMetrics metrics, TimeProvider timeProvider)
     {
@@ -28,6 +29,9 @@ internal sealed class ConnectionOutput
         _timeProvider = timeProvider;
         _lastWriteTimestamp = timeProvider.GetTimestamp();
     }
+
+    /// <summary>Bytes this connection has written.</summary>
+    public long BytesSent => Interlocked.Read(ref _bytesSent);
 
     /// <summary>Timestamp (TimeProvider ticks) of the last frame written; heartbeats fill silences.</summary>
     public long LastWriteTimestamp => Interlocked.Read(ref _lastWriteTimestamp);
@@ -58,6 +62,7 @@ internal sealed class ConnectionOutput
 
             write(_output, state);
             _metrics.Sent(size);
+            Interlocked.Add(ref _bytesSent, size);
             Interlocked.Exchange(ref _lastWriteTimestamp, _timeProvider.GetTimestamp());
             var result = await _output.FlushAsync(cancellationToken);
             if (result.IsCompleted || result.IsCanceled)
