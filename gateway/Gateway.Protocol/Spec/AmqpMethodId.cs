@@ -104,7 +104,7 @@ public static class AmqpMethodIds
 
     public static ushort MethodId(this AmqpMethodId id) => (ushort)((uint)id & 0xFFFF);
 
-    /// <summary>True for ids this codec knows; anything else is "unknown method" (RabbitMQ answers 540).</summary>
+    /// <summary>True for ids this codec knows; the server answers anything else as an unknown method.</summary>
     public static bool IsKnown(this AmqpMethodId id) => Enum.IsDefined(id);
 
     /// <summary>Whether a method carries content (header + body frames follow it): spec "content" attribute.</summary>

@@ -39,6 +39,11 @@ public static class FieldTableCodec
 
     private static List<object?> ReadArrayBody(ReadOnlySpan<byte> body, int depth)
     {
+        if (depth > MaxNestingDepth)
+        {
+            ThrowHelper.ThrowMalformed("field array nesting too deep");
+        }
+
         var list = new List<object?>();
         var reader = new WireReader(body);
         while (!reader.IsAtEnd)
