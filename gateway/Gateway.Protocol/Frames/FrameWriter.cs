@@ -55,6 +55,12 @@ public static class FrameWriter
         ReadOnlySequence<byte> body,
         uint frameMax)
     {
+        if (frameMax != 0 && frameMax <= AmqpConstants.FrameOverhead)
+        {
+            // Negotiation never allows this (minimum 4096); refuse rather than loop on empty frames.
+            throw new ArgumentOutOfRangeException(nameof(frameMax), frameMax, "frame_max leaves no room for a body payload");
+        }
+
         var header = new ContentHeader(classId, (ulong)body.Length, propertyBytes);
         var headerSize = header.GetRequiredBufferSize();
         var span = output.GetSpan(AmqpConstants.FrameOverhead + headerSize);
