@@ -86,11 +86,31 @@ public ref struct WireReader
         return Take(length, "shortstr");
     }
 
+    /// <summary>
+    /// A shortstr as text. Invalid UTF-8 is refused (501) rather than replaced with U+FFFD, which
+    /// would silently change a name or routing key between publisher and consumer; RabbitMQ keeps
+    /// shortstrs as raw bytes (see compat-suite/COMPATIBILITY.md).
+    /// </summary>
     public string ReadShortStr()
     {
         var bytes = ReadShortStrBytes();
-        return bytes.IsEmpty ? string.Empty : Encoding.UTF8.GetString(bytes);
+        if (bytes.IsEmpty)
+        {
+            return string.Empty;
+        }
+
+        try
+        {
+            return StrictUtf8.GetString(bytes);
+        }
+        catch (DecoderFallbackException)
+        {
+            ThrowHelper.ThrowMalformed("shortstr is not valid UTF-8");
+            return string.Empty;
+        }
     }
+
+    private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
 
     public ReadOnlySpan<byte> ReadLongStrBytes()
     {
