@@ -40,6 +40,9 @@ public static class DependencyRules
     public const string Log = "Gateway.Log";
     public const string Host = "Gateway.Host";
 
+    /// <summary>The metadata model and client; the gateway depends on it, never on the service's EF Core code.</summary>
+    public const string MetadataContracts = "MetaService.Contracts";
+
     /// <summary>Transport and hosting: what the codec must never see.</summary>
     public static IReadOnlyList<string> IoAndHosting { get; } =
     [
@@ -63,14 +66,14 @@ public static class DependencyRules
             Why: "the AMQP codec is pure: bytes in, structs out; no I/O, no hosting, no other gateway code"),
         new(
             Server,
-            AllowedProjects: [Protocol, Broker, Log],
+            AllowedProjects: [Protocol, Broker, Log, MetadataContracts],
             ForbiddenProjects: [Host],
             ForbiddenPrefixes: [],
             AllowedAssemblyPrefixes: null,
             Why: "the server speaks AMQP (Protocol) to the broker core; only the host composes it"),
         new(
             Broker,
-            AllowedProjects: [Log],
+            AllowedProjects: [Log, MetadataContracts],
             ForbiddenProjects: [Protocol, Server, Host],
             ForbiddenPrefixes: [],
             AllowedAssemblyPrefixes: null,
@@ -82,6 +85,13 @@ public static class DependencyRules
             ForbiddenPrefixes: [],
             AllowedAssemblyPrefixes: null,
             Why: "the message log is a leaf: storage only, no other gateway assembly"),
+        new(
+            MetadataContracts,
+            AllowedProjects: [],
+            ForbiddenProjects: [Protocol, Server, Broker, Log, Host],
+            ForbiddenPrefixes: ["Microsoft.EntityFrameworkCore", "Microsoft.AspNetCore"],
+            AllowedAssemblyPrefixes: null,
+            Why: "the metadata contracts are shared by gateway, controller and tools: records and a client, no EF Core, no gateway code"),
         new(
             Host,
             AllowedProjects: null,

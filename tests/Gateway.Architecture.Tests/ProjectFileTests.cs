@@ -65,8 +65,8 @@ public sealed class ProjectFileTests
         {
             var name = ProjectFiles.NameOf(reference);
             Assert.True(
-                ProjectFiles.IsUnderGateway(reference),
-                $"{projectName} references {reference}, outside gateway/: product code must not depend on tests or tools");
+                ProjectFiles.IsProductProject(reference),
+                $"{projectName} references {reference}, outside the product folders (gateway/, meta-service/, controller/): product code must not depend on tests or tools");
             Assert.True(
                 rule.AllowedProjects is null || rule.AllowedProjects.Contains(name),
                 $"{projectName} must not reference {name}: {rule.Why} (allowed: {Describe(rule.AllowedProjects)})");

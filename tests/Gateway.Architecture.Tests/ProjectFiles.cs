@@ -55,8 +55,14 @@ public static class ProjectFiles
     /// <summary>Project name of a ProjectReference path (the csproj file name).</summary>
     public static string NameOf(string projectPath) => System.IO.Path.GetFileNameWithoutExtension(projectPath);
 
-    public static bool IsUnderGateway(string projectPath) =>
-        System.IO.Path.GetFullPath(projectPath).StartsWith(GatewayDirectory + System.IO.Path.DirectorySeparatorChar, StringComparison.Ordinal);
+    /// <summary>Product code lives under gateway/, meta-service/ and controller/; tests and tools elsewhere.</summary>
+    public static bool IsProductProject(string projectPath)
+    {
+        var full = System.IO.Path.GetFullPath(projectPath);
+        return ProductDirectories.Any(d => full.StartsWith(System.IO.Path.Combine(RepositoryRoot, d) + System.IO.Path.DirectorySeparatorChar, StringComparison.Ordinal));
+    }
+
+    private static readonly string[] ProductDirectories = ["gateway", "meta-service", "controller"];
 
     /// <summary>Directory.Build.props/.targets from the project's folder up to the repository root: they add items too.</summary>
     private static IEnumerable<string> DirectoryBuildFiles(string directory)
