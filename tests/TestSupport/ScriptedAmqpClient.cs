@@ -19,13 +19,12 @@ public sealed class ScriptedAmqpClient : IAsyncDisposable
 {
     private readonly TcpClient _tcp;
     private readonly NetworkStream _stream;
-    private readonly TimeSpan _readTimeout;
 
     private ScriptedAmqpClient(TcpClient tcp, TimeSpan readTimeout)
     {
         _tcp = tcp;
         _stream = tcp.GetStream();
-        _readTimeout = readTimeout;
+        ReadTimeout = readTimeout;
     }
 
     public static async Task<ScriptedAmqpClient> ConnectAsync(int port, TimeSpan? readTimeout = null)
@@ -34,6 +33,9 @@ public sealed class ScriptedAmqpClient : IAsyncDisposable
         await tcp.ConnectAsync("127.0.0.1", port);
         return new ScriptedAmqpClient(tcp, readTimeout ?? TimeSpan.FromSeconds(10));
     }
+
+    /// <summary>How long a read waits; set it short only where a test expects silence.</summary>
+    public TimeSpan ReadTimeout { get; set; }
 
     public Task SendAsync(ReadOnlySpan<byte> bytes) => _stream.WriteAsync(bytes.ToArray()).AsTask();
 
@@ -107,7 +109,7 @@ public sealed class ScriptedAmqpClient : IAsyncDisposable
     /// <summary>Reads the next frame, or null when the server closed the socket.</summary>
     public async Task<ReceivedFrame?> ReadFrameAsync()
     {
-        using var cts = new CancellationTokenSource(_readTimeout);
+        using var cts = new CancellationTokenSource(ReadTimeout);
         var header = new byte[7];
         if (!await ReadExactlyOrEofAsync(header, cts.Token))
         {
@@ -127,7 +129,7 @@ public sealed class ScriptedAmqpClient : IAsyncDisposable
     /// <summary>Reads exactly <paramref name="count"/> raw bytes (for the protocol-header reply).</summary>
     public async Task<byte[]?> ReadBytesAsync(int count)
     {
-        using var cts = new CancellationTokenSource(_readTimeout);
+        using var cts = new CancellationTokenSource(ReadTimeout);
         var buffer = new byte[count];
         return await ReadExactlyOrEofAsync(buffer, cts.Token) ? buffer : null;
     }

@@ -83,7 +83,7 @@ internal sealed partial class AmqpConnection
             var error = new AmqpException(
                 ReplyCode.AccessRefused,
                 $"Login was refused using authentication mechanism {mechanism}. For details see the broker logfile.",
-                AmqpMethodId.ConnectionStartOk,
+                method: null, // RabbitMQ reports 0/0 here, not connection.start-ok
                 forceConnectionClose: true);
             await CloseConnectionAsync(error, waitForCloseOk: false);
         }

@@ -277,10 +277,10 @@ internal sealed partial class AmqpConnection
 
         if (ChannelMax != 0 && _channels.Count >= ChannelMax)
         {
+            // RabbitMQ raises this in its reader before any channel exists, so it names no method (0/0).
             throw new AmqpException(
                 ReplyCode.NotAllowed,
-                $"number of channels opened ({_channels.Count}) has reached the negotiated channel_max ({ChannelMax})",
-                AmqpMethodId.ChannelOpen);
+                $"number of channels opened ({_channels.Count}) has reached the negotiated channel_max ({ChannelMax})");
         }
 
         var channel = new AmqpChannel(this, frame.Channel);

@@ -82,6 +82,8 @@ public sealed class ChannelTests : IAsyncLifetime
 
         var close = await client.ExpectConnectionCloseAsync(ReplyCode.NotAllowed);
         Assert.Equal("NOT_ALLOWED - number of channels opened (2) has reached the negotiated channel_max (2)", close.ReplyText);
+        Assert.Equal((ushort)0, close.ClassId);
+        Assert.Equal((ushort)0, close.MethodId);
     }
 
     [Fact]
@@ -137,11 +139,12 @@ public sealed class ChannelTests : IAsyncLifetime
     [Fact]
     public async Task After_a_connection_error_frames_are_discarded_until_close_ok()
     {
-        await using var client = await ScriptedAmqpClient.ConnectAsync(_gateway.Port, TimeSpan.FromSeconds(1));
+        await using var client = await ScriptedAmqpClient.ConnectAsync(_gateway.Port);
         await client.HandshakeAsync();
         await client.OpenChannelAsync(1);
         await client.SendMethodAsync(1, new ChannelFlow(false));
         await client.ExpectConnectionCloseAsync(ReplyCode.NotImplemented, sendCloseOk: false);
+        client.ReadTimeout = TimeSpan.FromSeconds(1);
 
         // Still connected, but nothing is answered: channel.open and flow go unanswered.
         await client.SendMethodAsync(2, new ChannelOpen());

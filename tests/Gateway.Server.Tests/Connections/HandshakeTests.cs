@@ -125,6 +125,8 @@ public sealed class HandshakeTests : IAsyncLifetime
 
         var close = await client.ExpectConnectionCloseAsync(ReplyCode.AccessRefused, sendCloseOk: false);
         Assert.StartsWith("ACCESS_REFUSED - Login was refused using authentication mechanism PLAIN", close.ReplyText, StringComparison.Ordinal);
+        Assert.Equal((ushort)0, close.ClassId);
+        Assert.Equal((ushort)0, close.MethodId);
         Assert.True(await client.WaitForServerCloseAsync());
     }
 

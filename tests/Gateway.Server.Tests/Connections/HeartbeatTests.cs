@@ -73,11 +73,12 @@ public sealed class HeartbeatTests : IAsyncLifetime
     [Fact]
     public async Task Heartbeat_zero_disables_both_directions()
     {
-        await using var client = await ScriptedAmqpClient.ConnectAsync(_gateway.Port, TimeSpan.FromMilliseconds(500));
+        await using var client = await ScriptedAmqpClient.ConnectAsync(_gateway.Port);
         await client.HandshakeAsync(heartbeat: 0);
 
         _gateway.Time!.Advance(TimeSpan.FromMinutes(10));
 
+        client.ReadTimeout = TimeSpan.FromMilliseconds(500);
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => client.ReadFrameAsync());
         Assert.Equal(1, _gateway.Metrics.OpenConnections);
     }
@@ -111,7 +112,7 @@ public sealed class HeartbeatTests : IAsyncLifetime
     [Fact]
     public async Task Opened_connection_is_not_subject_to_the_handshake_timeout()
     {
-        await using var client = await ScriptedAmqpClient.ConnectAsync(_gateway.Port, TimeSpan.FromMilliseconds(500));
+        await using var client = await ScriptedAmqpClient.ConnectAsync(_gateway.Port);
         await client.HandshakeAsync(heartbeat: 0);
 
         _gateway.Time!.Advance(TimeSpan.FromSeconds(30));
