@@ -144,7 +144,9 @@ internal sealed partial class AmqpConnection
                     }
                     catch (AmqpException ex)
                     {
-                        await CloseConnectionAsync(ex, waitForCloseOk: _state >= ConnectionState.AwaitingOpen);
+                        // From tuning on the client speaks frames, so it can answer close-ok; before that
+                        // (bad mechanism, malformed start-ok) RabbitMQ just closes after its close.
+                        await CloseConnectionAsync(ex, waitForCloseOk: _state >= ConnectionState.AwaitingTuneOk);
                         stoppedEarly = true;
                     }
 

@@ -209,10 +209,14 @@ public sealed class HandshakeTests : IAsyncLifetime
         await client.StartAsync();
         await client.SendMethodAsync(0, new ConnectionTuneOk(channelMax, frameMax, 0));
 
-        var close = await client.ExpectConnectionCloseAsync(ReplyCode.NotAllowed);
+        var close = await client.ExpectConnectionCloseAsync(ReplyCode.NotAllowed, sendCloseOk: false);
         Assert.Equal("NOT_ALLOWED - " + explanation, close.ReplyText);
         Assert.Equal(AmqpClassId.Connection, close.ClassId);
         Assert.Equal(AmqpMethodId.ConnectionTune.MethodId(), close.MethodId);
+
+        // The client can still answer: the server waits for close-ok, then closes.
+        await client.SendMethodAsync(0, new ConnectionCloseOk());
+        Assert.True(await client.WaitForServerCloseAsync());
     }
 
     [Fact]
