@@ -1,5 +1,9 @@
 using System.Net;
 using System.Security.Cryptography.X509Certificates;
+using Gateway.Server.Hosting;
+using Gateway.Server.Security;
+using MetaService.Contracts;
+using MetaService.Core;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
@@ -8,12 +12,12 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 
-namespace Gateway.Server.Hosting;
+namespace Gateway.Host;
 
 /// <summary>
-/// Builds the gateway process: Kestrel with an AMQP listener (and AMQPS when a certificate is
-/// configured), no HTTP. Shared by Gateway.Host and the in-process test fixture so both run the
-/// same wiring.
+/// The composition root: Kestrel with an AMQP listener (and AMQPS when a certificate is configured),
+/// no HTTP, and the metadata store chosen by <see cref="GatewayOptions.Metadata"/>. Program.cs and
+/// the in-process test fixture both build the gateway here, so tests run the shipped wiring.
 /// </summary>
 public static class GatewayApplication
 {
@@ -28,12 +32,13 @@ public static class GatewayApplication
         ["--tls-cert-password"] = nameof(GatewayOptions.TlsCertificatePassword),
         ["--data-dir"] = nameof(GatewayOptions.DataDir),
         ["--metadata"] = nameof(GatewayOptions.Metadata),
+        ["--metadata-token"] = nameof(GatewayOptions.MetadataToken),
         ["--heartbeat"] = nameof(GatewayOptions.HeartbeatSeconds),
         ["--frame-max"] = nameof(GatewayOptions.FrameMax),
         ["--channel-max"] = nameof(GatewayOptions.ChannelMax),
     };
 
-    public static WebApplication Build(string[] args, Action<WebApplicationBuilder>? configure = null)
+    public static async Task<WebApplication> BuildAsync(string[] args, Action<WebApplicationBuilder>? configure = null)
     {
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [] });
         builder.Configuration.AddEnvironmentVariables("GATEWAY_");
@@ -42,6 +47,9 @@ public static class GatewayApplication
 
         var options = ReadOptions(builder.Configuration);
         Directory.CreateDirectory(options.DataDir);
+        var (metadata, credentials, follower) = await OpenMetadataAsync(options);
+        builder.Services.AddSingleton(metadata);
+        builder.Services.AddSingleton(credentials);
         builder.Services.AddAmqpGateway(options);
         builder.Logging.AddSimpleConsole(o =>
         {
@@ -64,7 +72,13 @@ public static class GatewayApplication
             }
         });
 
-        return builder.Build();
+        var app = builder.Build();
+        if (follower is not null)
+        {
+            app.Lifetime.ApplicationStopping.Register(() => follower.DisposeAsync().AsTask().GetAwaiter().GetResult());
+        }
+
+        return app;
     }
 
     /// <summary>Binds flat configuration keys (Port, DataDir, …) onto the immutable options record.</summary>
@@ -81,10 +95,41 @@ public static class GatewayApplication
             TlsCertificatePassword = configuration[nameof(GatewayOptions.TlsCertificatePassword)] ?? defaults.TlsCertificatePassword,
             DataDir = configuration[nameof(GatewayOptions.DataDir)] ?? defaults.DataDir,
             Metadata = configuration[nameof(GatewayOptions.Metadata)] ?? defaults.Metadata,
+            MetadataToken = configuration[nameof(GatewayOptions.MetadataToken)] ?? defaults.MetadataToken,
             HeartbeatSeconds = Parse(configuration, nameof(GatewayOptions.HeartbeatSeconds), defaults.HeartbeatSeconds),
             FrameMax = Parse(configuration, nameof(GatewayOptions.FrameMax), defaults.FrameMax),
             ChannelMax = Parse(configuration, nameof(GatewayOptions.ChannelMax), defaults.ChannelMax),
         };
+    }
+
+    /// <summary>
+    /// "embedded": the metadata service's EF Core store in-process on SQLite in the data directory,
+    /// seeded with RabbitMQ's first-boot defaults (vhost "/", guest/guest); logins read it directly.
+    /// A URL: the remote meta-service (PostgreSQL behind it), which owns seeding; logins are checked
+    /// against a copy kept by following its snapshot and change feed, since its API never hands out
+    /// password hashes one user at a time.
+    /// </summary>
+    public static async Task<(IMetadataStore Store, ICredentialStore Credentials, MetadataFollower? Follower)> OpenMetadataAsync(GatewayOptions options)
+    {
+        if (options.Metadata == GatewayOptions.EmbeddedMetadata)
+        {
+            var store = await MetadataStoreFactory.CreateAsync(Path.Combine(options.DataDir, "metadata.db"), MetadataProvider.Sqlite);
+            await store.EnsureDefaultsAsync();
+            return (store, new MetadataCredentialStore(store, options.LoopbackUsers), null);
+        }
+
+        if (Uri.TryCreate(options.Metadata, UriKind.Absolute, out var url) && url.Scheme is "http" or "https")
+        {
+            var token = options.MetadataToken
+                ?? throw new InvalidOperationException("--metadata-token (GATEWAY_METADATATOKEN) is required with a remote meta-service");
+            var client = new MetaServiceClient(url, token);
+            var credentials = new FollowedCredentialStore(options.LoopbackUsers);
+            var follower = new MetadataFollower(client, credentials.ApplySnapshotAsync, credentials.ApplyChangeAsync);
+            await follower.StartAsync();
+            return (client, credentials, follower);
+        }
+
+        throw new InvalidOperationException($"--metadata must be 'embedded' or an http(s) URL of a meta-service, not '{options.Metadata}'");
     }
 
     // ConfigurationBinder.GetValue is reflection-based (not trim-safe); these are all plain numbers.

@@ -1,9 +1,9 @@
-using Gateway.Server.Hosting;
+using Gateway.Host;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
-var app = GatewayApplication.Build(args);
+var app = await GatewayApplication.BuildAsync(args);
 await app.StartAsync();
 var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Gateway.Host");
 foreach (var address in app.GetListeningAddresses())

@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
-using Gateway.Server.Hosting;
+using Gateway.Host;
 using Gateway.Server.Metrics;
+using MetaService.Contracts;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
@@ -28,11 +29,26 @@ public sealed class GatewayFixture : IAsyncDisposable
         var address = app.GetListeningAddresses().First(a => a.StartsWith("http://", StringComparison.Ordinal));
         Port = new Uri(address).Port;
         Metrics = app.Services.GetRequiredService<GatewayMetrics>();
+        Metadata = app.Services.GetRequiredService<IMetadataStore>();
     }
+
+    /// <summary>The gateway's metadata store (embedded SQLite in the fixture's data directory by default).</summary>
+    public IMetadataStore Metadata { get; }
 
     public int Port { get; }
 
     public string AmqpUri => $"amqp://guest:guest@127.0.0.1:{Port}/";
+
+    /// <summary>A RabbitMQ.Client factory for this gateway; recovery off so failures surface in the test.</summary>
+    public RabbitMQ.Client.ConnectionFactory ClientFactory(string user = "guest", string password = "guest", string vhost = "/") => new()
+    {
+        HostName = "127.0.0.1",
+        Port = Port,
+        UserName = user,
+        Password = password,
+        VirtualHost = vhost,
+        AutomaticRecoveryEnabled = false,
+    };
 
     public FakeTimeProvider? Time { get; }
 
@@ -46,7 +62,7 @@ public sealed class GatewayFixture : IAsyncDisposable
         var time = fakeTime ? new FakeTimeProvider(DateTimeOffset.UtcNow) : null;
         var logs = new CapturingLoggerProvider();
         string[] args = ["--port", "0", "--bind", "127.0.0.1", "--data-dir", dataDir, .. extraArgs];
-        var app = GatewayApplication.Build(args, builder =>
+        var app = await GatewayApplication.BuildAsync(args, builder =>
         {
             if (time is not null)
             {

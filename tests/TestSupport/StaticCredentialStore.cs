@@ -1,22 +1,30 @@
 using System.Net;
 using System.Security.Cryptography;
 using System.Text;
-using Gateway.Server.Hosting;
+using Gateway.Server.Security;
 
-namespace Gateway.Server.Security;
+namespace TestSupport;
 
-/// <summary>Users and vhosts from <see cref="GatewayOptions"/>; every user may open every vhost.</summary>
-public sealed class ConfiguredCredentialStore : ICredentialStore
+/// <summary>
+/// Fixed users and vhosts for tests that drive connections without a metadata database (the
+/// connection fuzz runs tens of thousands of logins); every user may open every vhost.
+/// </summary>
+public sealed class StaticCredentialStore : ICredentialStore
 {
-    private readonly Dictionary<string, ConfiguredUser> _users;
+    private readonly Dictionary<string, StaticUser> _users;
     private readonly HashSet<string> _virtualHosts;
     private readonly HashSet<string> _loopbackUsers;
 
-    public ConfiguredCredentialStore(GatewayOptions options)
+    public StaticCredentialStore()
+        : this([new StaticUser("guest", "guest", ["administrator"])], ["/"], ["guest"])
     {
-        _users = options.Users.ToDictionary(u => u.Name, StringComparer.Ordinal);
-        _virtualHosts = new HashSet<string>(options.VirtualHosts, StringComparer.Ordinal);
-        _loopbackUsers = new HashSet<string>(options.LoopbackUsers, StringComparer.Ordinal);
+    }
+
+    public StaticCredentialStore(IEnumerable<StaticUser> users, IEnumerable<string> virtualHosts, IEnumerable<string> loopbackUsers)
+    {
+        _users = users.ToDictionary(u => u.Name, StringComparer.Ordinal);
+        _virtualHosts = new HashSet<string>(virtualHosts, StringComparer.Ordinal);
+        _loopbackUsers = new HashSet<string>(loopbackUsers, StringComparer.Ordinal);
     }
 
     public ValueTask<AuthenticatedUser?> AuthenticateAsync(string userName, string password, IPAddress? remote, CancellationToken cancellationToken)
@@ -42,3 +50,5 @@ public sealed class ConfiguredCredentialStore : ICredentialStore
     private static bool PasswordsEqual(string expected, string actual) =>
         CryptographicOperations.FixedTimeEquals(Encoding.UTF8.GetBytes(expected), Encoding.UTF8.GetBytes(actual));
 }
+
+public sealed record StaticUser(string Name, string Password, IReadOnlyList<string>? Tags = null);

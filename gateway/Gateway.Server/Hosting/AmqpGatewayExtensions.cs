@@ -1,6 +1,5 @@
 using Gateway.Server.Connections;
 using Gateway.Server.Metrics;
-using Gateway.Server.Security;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -9,12 +8,14 @@ namespace Gateway.Server.Hosting;
 
 public static class AmqpGatewayExtensions
 {
-    /// <summary>Registers what the AMQP listener needs. TimeProvider defaults to the system clock.</summary>
+    /// <summary>
+    /// Registers what the AMQP listener needs. An <see cref="Security.ICredentialStore"/> must be registered
+    /// (the host registers one over the metadata store); TimeProvider defaults to the system clock.
+    /// </summary>
     public static IServiceCollection AddAmqpGateway(this IServiceCollection services, GatewayOptions options)
     {
         services.AddSingleton(options);
         services.TryAddSingleton(TimeProvider.System);
-        services.TryAddSingleton<ICredentialStore>(sp => new ConfiguredCredentialStore(sp.GetRequiredService<GatewayOptions>()));
         services.TryAddSingleton(sp => new GatewayMetrics(sp.GetService<System.Diagnostics.Metrics.IMeterFactory>()));
         services.TryAddSingleton<AmqpConnectionHandler>();
         return services;

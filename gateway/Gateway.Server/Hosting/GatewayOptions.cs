@@ -27,12 +27,16 @@ public sealed record GatewayOptions
     /// <summary>Where the gateway keeps its data (log segments, embedded metadata). Default ./data.</summary>
     public string DataDir { get; init; } = "data";
 
+    public const string EmbeddedMetadata = "embedded";
+
     /// <summary>
-    /// Metadata location: "embedded" (SQLite in <see cref="DataDir"/>, the default) or a
-    /// meta-service URL. Until the meta-service lands, users and vhosts come from <see cref="Users"/>
-    /// and <see cref="VirtualHosts"/>.
+    /// Metadata location: "embedded" (the metadata store in-process on SQLite in <see cref="DataDir"/>,
+    /// the default) or the http(s) URL of a meta-service.
     /// </summary>
-    public string Metadata { get; init; } = "embedded";
+    public string Metadata { get; init; } = EmbeddedMetadata;
+
+    /// <summary>API token for a remote meta-service (its --token). Default none.</summary>
+    public string? MetadataToken { get; init; }
 
     /// <summary>connection.tune channel-max. RabbitMQ default 2047.</summary>
     public ushort ChannelMax { get; init; } = 2047;
@@ -52,18 +56,9 @@ public sealed record GatewayOptions
     /// <summary>The cluster_name server property. RabbitMQ defaults to rabbit@host.</summary>
     public string ClusterName { get; init; } = $"gateway@{Environment.MachineName}";
 
-    /// <summary>Users accepted until the metadata service provides them. Default guest/guest.</summary>
-    public IReadOnlyList<ConfiguredUser> Users { get; init; } = [new ConfiguredUser("guest", "guest", ["administrator"])];
-
-    /// <summary>Virtual hosts accepted until the metadata service provides them. Default "/".</summary>
-    public IReadOnlyList<string> VirtualHosts { get; init; } = ["/"];
-
     /// <summary>
     /// Users that may only log in over loopback, like RabbitMQ's loopback_users (default [guest]),
     /// so the well-known default password is useless from another host.
     /// </summary>
     public IReadOnlyList<string> LoopbackUsers { get; init; } = ["guest"];
 }
-
-/// <summary>A user from configuration; every configured user may use every configured vhost.</summary>
-public sealed record ConfiguredUser(string Name, string Password, IReadOnlyList<string>? Tags = null);

@@ -3,8 +3,8 @@ using System.Net;
 namespace Gateway.Server.Security;
 
 /// <summary>
-/// Who may log in and which vhosts they may open. Configuration-backed for now
-/// (<see cref="ConfiguredCredentialStore"/>); the metadata service will implement it next.
+/// Who may log in and which vhosts they may open: the metadata store in production
+/// (<see cref="MetadataCredentialStore"/> over the metadata store; tests also use a fixed in-memory one).
 /// </summary>
 public interface ICredentialStore
 {

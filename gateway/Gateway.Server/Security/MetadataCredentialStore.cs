@@ -18,16 +18,21 @@ public sealed class MetadataCredentialStore : ICredentialStore
         _loopbackUsers = new HashSet<string>(loopbackUsers, StringComparer.Ordinal);
     }
 
-    public async ValueTask<AuthenticatedUser?> AuthenticateAsync(string userName, string password, IPAddress? remote, CancellationToken cancellationToken)
+    public async ValueTask<AuthenticatedUser?> AuthenticateAsync(string userName, string password, IPAddress? remote, CancellationToken cancellationToken) =>
+        CheckLogin(await _store.GetUserAsync(userName, cancellationToken), password, remote, _loopbackUsers);
+
+    /// <summary>
+    /// RabbitMQ's login rule: the salted hash must match, and loopback_users (guest by default) are
+    /// refused from other hosts with the same ACCESS_REFUSED as a bad password.
+    /// </summary>
+    internal static AuthenticatedUser? CheckLogin(UserRecord? user, string password, IPAddress? remote, HashSet<string> loopbackUsers)
     {
-        var user = await _store.GetUserAsync(userName, cancellationToken);
         if (user is null || !RabbitPasswordHashing.Verify(password, user.PasswordHash, user.HashingAlgorithm))
         {
             return null;
         }
 
-        // RabbitMQ's loopback_users: refused from other hosts with the same ACCESS_REFUSED as a bad password.
-        if (_loopbackUsers.Contains(userName) && (remote is null || !IPAddress.IsLoopback(remote)))
+        if (loopbackUsers.Contains(user.Name) && (remote is null || !IPAddress.IsLoopback(remote)))
         {
             return null;
         }

@@ -17,17 +17,10 @@ public sealed class ChannelTests : IAsyncLifetime
 
     public async Task DisposeAsync() => await _gateway.DisposeAsync();
 
-    private ConnectionFactory Factory() => new()
-    {
-        HostName = "127.0.0.1",
-        Port = _gateway.Port,
-        AutomaticRecoveryEnabled = false,
-    };
-
     [Fact]
     public async Task Many_channels_open_and_close_on_one_connection()
     {
-        await using var connection = await Factory().CreateConnectionAsync();
+        await using var connection = await _gateway.ClientFactory().CreateConnectionAsync();
         var channels = new List<IChannel>();
         for (var i = 0; i < 200; i++)
         {
@@ -61,7 +54,7 @@ public sealed class ChannelTests : IAsyncLifetime
     [Fact]
     public async Task Exceeding_negotiated_channel_max_closes_the_connection_with_530()
     {
-        var factory = Factory();
+        var factory = _gateway.ClientFactory();
         factory.RequestedChannelMax = 3;
         await using var connection = await factory.CreateConnectionAsync();
         Assert.Equal((ushort)3, connection.ChannelMax);
@@ -170,7 +163,7 @@ public sealed class ChannelTests : IAsyncLifetime
     [Fact]
     public async Task Closing_a_channel_twice_from_RabbitMQ_client_is_harmless()
     {
-        await using var connection = await Factory().CreateConnectionAsync();
+        await using var connection = await _gateway.ClientFactory().CreateConnectionAsync();
         var channel = await connection.CreateChannelAsync();
         await channel.CloseAsync();
         await channel.CloseAsync();
@@ -183,7 +176,7 @@ public sealed class ChannelTests : IAsyncLifetime
     [Fact]
     public async Task Unimplemented_broker_method_is_reported_as_540_with_its_ids()
     {
-        await using var connection = await Factory().CreateConnectionAsync();
+        await using var connection = await _gateway.ClientFactory().CreateConnectionAsync();
         var channel = await connection.CreateChannelAsync();
 
         var ex = await Assert.ThrowsAnyAsync<OperationInterruptedException>(() => channel.QueueDeclareAsync("q"));

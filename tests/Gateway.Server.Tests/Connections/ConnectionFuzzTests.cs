@@ -39,7 +39,7 @@ public sealed class ConnectionFuzzTests
         using var loggerFactory = LoggerFactory.Create(b => b.AddProvider(logs).SetMinimumLevel(LogLevel.Warning));
         var logger = loggerFactory.CreateLogger<ConnectionFuzzTests>();
         var options = new GatewayOptions();
-        var credentials = new ConfiguredCredentialStore(options);
+        var credentials = new StaticCredentialStore();
         using var metrics = new GatewayMetrics();
         var samples = SampleFrames();
         var fed = 0L;

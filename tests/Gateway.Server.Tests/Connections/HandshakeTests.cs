@@ -2,7 +2,6 @@ using System.Text;
 using Gateway.Protocol.Methods.Connection;
 using Gateway.Protocol.Spec;
 using Gateway.Protocol.Types;
-using RabbitMQ.Client;
 using RabbitMQ.Client.Events;
 using RabbitMQ.Client.Exceptions;
 using TestSupport;
@@ -17,20 +16,10 @@ public sealed class HandshakeTests : IAsyncLifetime
 
     public async Task DisposeAsync() => await _gateway.DisposeAsync();
 
-    private ConnectionFactory Factory(string user = "guest", string password = "guest", string vhost = "/") => new()
-    {
-        HostName = "127.0.0.1",
-        Port = _gateway.Port,
-        UserName = user,
-        Password = password,
-        VirtualHost = vhost,
-        AutomaticRecoveryEnabled = false,
-    };
-
     [Fact]
     public async Task RabbitMqClient_connects_with_RabbitMQ_tune_defaults()
     {
-        await using var connection = await Factory().CreateConnectionAsync("handshake-test");
+        await using var connection = await _gateway.ClientFactory().CreateConnectionAsync("handshake-test");
 
         Assert.True(connection.IsOpen);
         Assert.Equal(TimeSpan.FromSeconds(60), connection.Heartbeat);
@@ -42,7 +31,7 @@ public sealed class HandshakeTests : IAsyncLifetime
     [Fact]
     public async Task Server_properties_advertise_all_nine_RabbitMQ_capabilities()
     {
-        await using var connection = await Factory().CreateConnectionAsync();
+        await using var connection = await _gateway.ClientFactory().CreateConnectionAsync();
 
         var properties = connection.ServerProperties!;
         foreach (var key in new[] { "product", "version", "platform", "cluster_name", "copyright", "information" })
@@ -63,7 +52,7 @@ public sealed class HandshakeTests : IAsyncLifetime
     [Fact]
     public async Task Wrong_password_gives_AuthenticationFailureException()
     {
-        var ex = await Assert.ThrowsAsync<BrokerUnreachableException>(() => Factory(password: "wrong").CreateConnectionAsync());
+        var ex = await Assert.ThrowsAsync<BrokerUnreachableException>(() => _gateway.ClientFactory(password: "wrong").CreateConnectionAsync());
 
         Assert.IsType<AuthenticationFailureException>(ex.InnerException);
         await GatewayFixture.WaitUntilAsync(() => _gateway.Logs.Contains(1004));
@@ -72,7 +61,7 @@ public sealed class HandshakeTests : IAsyncLifetime
     [Fact]
     public async Task Unknown_user_gives_AuthenticationFailureException()
     {
-        var ex = await Assert.ThrowsAsync<BrokerUnreachableException>(() => Factory(user: "nobody").CreateConnectionAsync());
+        var ex = await Assert.ThrowsAsync<BrokerUnreachableException>(() => _gateway.ClientFactory(user: "nobody").CreateConnectionAsync());
 
         Assert.IsType<AuthenticationFailureException>(ex.InnerException);
     }
@@ -85,7 +74,7 @@ public sealed class HandshakeTests : IAsyncLifetime
         ShutdownEventArgs? reason;
         try
         {
-            var connection = await Factory(vhost: "no-such-vhost").CreateConnectionAsync();
+            var connection = await _gateway.ClientFactory(vhost: "no-such-vhost").CreateConnectionAsync();
             await GatewayFixture.WaitUntilAsync(() => !connection.IsOpen);
             reason = connection.CloseReason;
         }

@@ -1,4 +1,4 @@
-using Gateway.Server.Hosting;
+using Gateway.Host;
 using Microsoft.Extensions.Configuration;
 
 namespace Gateway.Server.Tests.Hosting;
