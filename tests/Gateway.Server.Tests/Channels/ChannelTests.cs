@@ -9,18 +9,12 @@ using TestSupport;
 
 namespace Gateway.Server.Tests.Channels;
 
-public sealed class ChannelTests : IAsyncLifetime
+public sealed class ChannelTests : GatewayTest
 {
-    private GatewayFixture _gateway = null!;
-
-    public async Task InitializeAsync() => _gateway = await GatewayFixture.StartAsync();
-
-    public async Task DisposeAsync() => await _gateway.DisposeAsync();
-
     [Fact]
     public async Task Many_channels_open_and_close_on_one_connection()
     {
-        await using var connection = await _gateway.ClientFactory().CreateConnectionAsync();
+        await using var connection = await Gateway.ClientFactory().CreateConnectionAsync();
         var channels = new List<IChannel>();
         for (var i = 0; i < 200; i++)
         {
@@ -28,20 +22,20 @@ public sealed class ChannelTests : IAsyncLifetime
         }
 
         Assert.All(channels, c => Assert.True(c.IsOpen));
-        await GatewayFixture.WaitUntilAsync(() => _gateway.Metrics.OpenChannels == 200);
+        await GatewayFixture.WaitUntilAsync(() => Gateway.Metrics.OpenChannels == 200);
         foreach (var channel in channels)
         {
             await channel.CloseAsync();
         }
 
-        await GatewayFixture.WaitUntilAsync(() => _gateway.Metrics.OpenChannels == 0);
+        await GatewayFixture.WaitUntilAsync(() => Gateway.Metrics.OpenChannels == 0);
         Assert.True(connection.IsOpen);
     }
 
     [Fact]
     public async Task Channel_numbers_can_be_reused_after_close_ok()
     {
-        await using var client = await ScriptedAmqpClient.ConnectAsync(_gateway.Port);
+        await using var client = await ScriptedAmqpClient.ConnectAsync(Gateway.Port);
         await client.HandshakeAsync();
         for (var round = 0; round < 3; round++)
         {
@@ -54,7 +48,7 @@ public sealed class ChannelTests : IAsyncLifetime
     [Fact]
     public async Task Exceeding_negotiated_channel_max_closes_the_connection_with_530()
     {
-        var factory = _gateway.ClientFactory();
+        var factory = Gateway.ClientFactory();
         factory.RequestedChannelMax = 3;
         await using var connection = await factory.CreateConnectionAsync();
         Assert.Equal((ushort)3, connection.ChannelMax);
@@ -64,7 +58,7 @@ public sealed class ChannelTests : IAsyncLifetime
         }
 
         // RabbitMQ.Client itself refuses a 4th channel number, so go below it with a scripted peer.
-        await using var client = await ScriptedAmqpClient.ConnectAsync(_gateway.Port);
+        await using var client = await ScriptedAmqpClient.ConnectAsync(Gateway.Port);
         var tune = await client.StartAsync();
         await client.SendMethodAsync(0, new ConnectionTuneOk(2, tune.FrameMax, 0));
         await client.SendMethodAsync(0, new ConnectionOpen("/"));
@@ -82,7 +76,7 @@ public sealed class ChannelTests : IAsyncLifetime
     [Fact]
     public async Task Method_on_an_unopened_channel_is_a_504_connection_error()
     {
-        await using var client = await ScriptedAmqpClient.ConnectAsync(_gateway.Port);
+        await using var client = await ScriptedAmqpClient.ConnectAsync(Gateway.Port);
         await client.HandshakeAsync();
         await client.SendMethodAsync(5, new QueueDeclare("q"));
 
@@ -96,7 +90,7 @@ public sealed class ChannelTests : IAsyncLifetime
     [Fact]
     public async Task Second_channel_open_is_a_504_connection_error()
     {
-        await using var client = await ScriptedAmqpClient.ConnectAsync(_gateway.Port);
+        await using var client = await ScriptedAmqpClient.ConnectAsync(Gateway.Port);
         await client.HandshakeAsync();
         await client.OpenChannelAsync(1);
         await client.SendMethodAsync(1, new ChannelOpen());
@@ -108,7 +102,7 @@ public sealed class ChannelTests : IAsyncLifetime
     [Fact]
     public async Task Channel_flow_active_true_is_acknowledged()
     {
-        await using var client = await ScriptedAmqpClient.ConnectAsync(_gateway.Port);
+        await using var client = await ScriptedAmqpClient.ConnectAsync(Gateway.Port);
         await client.HandshakeAsync();
         await client.OpenChannelAsync(1);
         await client.SendMethodAsync(1, new ChannelFlow(true));
@@ -120,7 +114,7 @@ public sealed class ChannelTests : IAsyncLifetime
     [Fact]
     public async Task Access_request_is_a_no_op_answered_with_ticket_1()
     {
-        await using var client = await ScriptedAmqpClient.ConnectAsync(_gateway.Port);
+        await using var client = await ScriptedAmqpClient.ConnectAsync(Gateway.Port);
         await client.HandshakeAsync();
         await client.OpenChannelAsync(1);
         await client.SendMethodAsync(1, new AccessRequest("/data", false, true, true, true, true));
@@ -132,7 +126,7 @@ public sealed class ChannelTests : IAsyncLifetime
     [Fact]
     public async Task After_a_connection_error_frames_are_discarded_until_close_ok()
     {
-        await using var client = await ScriptedAmqpClient.ConnectAsync(_gateway.Port);
+        await using var client = await ScriptedAmqpClient.ConnectAsync(Gateway.Port);
         await client.HandshakeAsync();
         await client.OpenChannelAsync(1);
         await client.SendMethodAsync(1, new ChannelFlow(false));
@@ -151,7 +145,7 @@ public sealed class ChannelTests : IAsyncLifetime
     [Fact]
     public async Task Channel_flow_active_false_is_not_implemented_540()
     {
-        await using var client = await ScriptedAmqpClient.ConnectAsync(_gateway.Port);
+        await using var client = await ScriptedAmqpClient.ConnectAsync(Gateway.Port);
         await client.HandshakeAsync();
         await client.OpenChannelAsync(1);
         await client.SendMethodAsync(1, new ChannelFlow(false));
@@ -163,7 +157,7 @@ public sealed class ChannelTests : IAsyncLifetime
     [Fact]
     public async Task Closing_a_channel_twice_from_RabbitMQ_client_is_harmless()
     {
-        await using var connection = await _gateway.ClientFactory().CreateConnectionAsync();
+        await using var connection = await Gateway.ClientFactory().CreateConnectionAsync();
         var channel = await connection.CreateChannelAsync();
         await channel.CloseAsync();
         await channel.CloseAsync();
@@ -176,7 +170,7 @@ public sealed class ChannelTests : IAsyncLifetime
     [Fact]
     public async Task Unimplemented_broker_method_is_reported_as_540_with_its_ids()
     {
-        await using var connection = await _gateway.ClientFactory().CreateConnectionAsync();
+        await using var connection = await Gateway.ClientFactory().CreateConnectionAsync();
         var channel = await connection.CreateChannelAsync();
 
         var ex = await Assert.ThrowsAnyAsync<OperationInterruptedException>(() => channel.QueueDeclareAsync("q"));
@@ -188,7 +182,7 @@ public sealed class ChannelTests : IAsyncLifetime
     [Fact]
     public async Task Server_to_client_method_sent_by_a_client_is_503()
     {
-        await using var client = await ScriptedAmqpClient.ConnectAsync(_gateway.Port);
+        await using var client = await ScriptedAmqpClient.ConnectAsync(Gateway.Port);
         await client.HandshakeAsync();
         await client.OpenChannelAsync(1);
         await client.SendMethodAsync(1, new ChannelOpenOk());

@@ -13,41 +13,37 @@ namespace Gateway.Server.Tests.Connections;
 /// Each kind of bad input gets RabbitMQ's reply code and a log line, and leaves the gateway
 /// healthy: the next client connects as if nothing happened.
 /// </summary>
-public sealed class BadInputTests : IAsyncLifetime
+public sealed class BadInputTests : GatewayTest
 {
-    private GatewayFixture _gateway = null!;
-
-    public async Task InitializeAsync() => _gateway = await GatewayFixture.StartAsync();
-
-    public async Task DisposeAsync()
+    public override async Task DisposeAsync()
     {
         // Whatever a test did, the gateway still serves a well-behaved client afterwards.
-        await using (var healthy = await ScriptedAmqpClient.ConnectAsync(_gateway.Port))
+        await using (var healthy = await ScriptedAmqpClient.ConnectAsync(Gateway.Port))
         {
             await healthy.HandshakeAsync();
             await healthy.OpenChannelAsync(1);
         }
 
-        await _gateway.DisposeAsync();
+        await base.DisposeAsync();
     }
 
     [Fact]
     public async Task Wrong_protocol_header_gets_the_0_9_1_header_back_then_eof()
     {
-        await using var client = await ScriptedAmqpClient.ConnectAsync(_gateway.Port);
+        await using var client = await ScriptedAmqpClient.ConnectAsync(Gateway.Port);
         await client.SendAsync("AMQP\0\0\u0008\u0000"u8);
 
         var reply = await client.ReadBytesAsync(8);
 
         Assert.Equal(AmqpConstants.ProtocolHeader.ToArray(), reply);
         Assert.Null(await client.ReadBytesAsync(1));
-        await GatewayFixture.WaitUntilAsync(() => _gateway.Logs.Contains(1005));
+        await GatewayFixture.WaitUntilAsync(() => Gateway.Logs.Contains(1005));
     }
 
     [Fact]
     public async Task Http_request_gets_the_0_9_1_header_back_then_eof()
     {
-        await using var client = await ScriptedAmqpClient.ConnectAsync(_gateway.Port);
+        await using var client = await ScriptedAmqpClient.ConnectAsync(Gateway.Port);
         await client.SendAsync("GET / HTTP/1.1\r\nHost: x\r\n\r\n"u8);
 
         Assert.Equal(AmqpConstants.ProtocolHeader.ToArray(), await client.ReadBytesAsync(8));
@@ -57,7 +53,7 @@ public sealed class BadInputTests : IAsyncLifetime
     [Fact]
     public async Task Bad_frame_end_octet_is_a_501()
     {
-        await using var client = await ScriptedAmqpClient.ConnectAsync(_gateway.Port);
+        await using var client = await ScriptedAmqpClient.ConnectAsync(Gateway.Port);
         await client.HandshakeAsync();
         var frame = ScriptedAmqpClient.Encode(1, new ChannelOpen());
         frame[^1] = 0xAB;
@@ -71,7 +67,7 @@ public sealed class BadInputTests : IAsyncLifetime
     [Fact]
     public async Task Frame_larger_than_frame_max_is_a_501_before_its_payload_arrives()
     {
-        await using var client = await ScriptedAmqpClient.ConnectAsync(_gateway.Port);
+        await using var client = await ScriptedAmqpClient.ConnectAsync(Gateway.Port);
         await client.HandshakeAsync(frameMax: 4096);
         // Only the 7-byte header of a 1 MB frame: the size alone must be enough to refuse it.
         var header = new byte[7];
@@ -87,7 +83,7 @@ public sealed class BadInputTests : IAsyncLifetime
     [Fact]
     public async Task Body_frame_whose_payload_equals_frame_max_is_accepted_as_RabbitMQ_allows()
     {
-        await using var client = await ScriptedAmqpClient.ConnectAsync(_gateway.Port);
+        await using var client = await ScriptedAmqpClient.ConnectAsync(Gateway.Port);
         await client.HandshakeAsync(frameMax: 4096);
         await client.OpenChannelAsync(1);
         // rabbit_reader's FRAME_SIZE_FUDGE: a payload may be as large as frame_max itself.
@@ -107,7 +103,7 @@ public sealed class BadInputTests : IAsyncLifetime
     [Fact]
     public async Task Body_frame_one_byte_over_frame_max_is_a_501()
     {
-        await using var client = await ScriptedAmqpClient.ConnectAsync(_gateway.Port);
+        await using var client = await ScriptedAmqpClient.ConnectAsync(Gateway.Port);
         await client.HandshakeAsync(frameMax: 4096);
         await client.OpenChannelAsync(1);
         byte[] header = [0, 60, 0, 0, 0, 0, 0, 0, 0, 0, 0x10, 0x01, 0, 0];
@@ -123,7 +119,7 @@ public sealed class BadInputTests : IAsyncLifetime
     [Fact]
     public async Task Unknown_frame_type_is_a_501()
     {
-        await using var client = await ScriptedAmqpClient.ConnectAsync(_gateway.Port);
+        await using var client = await ScriptedAmqpClient.ConnectAsync(Gateway.Port);
         await client.HandshakeAsync();
         await client.SendAsync(ScriptedAmqpClient.RawFrame(7, 0, [1, 2, 3]));
 
@@ -133,7 +129,7 @@ public sealed class BadInputTests : IAsyncLifetime
     [Fact]
     public async Task Content_header_without_a_content_method_is_a_505()
     {
-        await using var client = await ScriptedAmqpClient.ConnectAsync(_gateway.Port);
+        await using var client = await ScriptedAmqpClient.ConnectAsync(Gateway.Port);
         await client.HandshakeAsync();
         await client.OpenChannelAsync(1);
         byte[] header = [0, 60, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0];
@@ -146,7 +142,7 @@ public sealed class BadInputTests : IAsyncLifetime
     [Fact]
     public async Task Body_frame_without_a_content_method_is_a_505()
     {
-        await using var client = await ScriptedAmqpClient.ConnectAsync(_gateway.Port);
+        await using var client = await ScriptedAmqpClient.ConnectAsync(Gateway.Port);
         await client.HandshakeAsync();
         await client.OpenChannelAsync(1);
         await client.SendAsync(ScriptedAmqpClient.RawFrame((byte)FrameType.Body, 1, [1, 2, 3]));
@@ -157,7 +153,7 @@ public sealed class BadInputTests : IAsyncLifetime
     [Fact]
     public async Task Method_where_a_content_header_is_due_is_a_505()
     {
-        await using var client = await ScriptedAmqpClient.ConnectAsync(_gateway.Port);
+        await using var client = await ScriptedAmqpClient.ConnectAsync(Gateway.Port);
         await client.HandshakeAsync();
         await client.OpenChannelAsync(1);
         await client.SendAsync([
@@ -172,7 +168,7 @@ public sealed class BadInputTests : IAsyncLifetime
     [Fact]
     public async Task Heartbeat_on_a_non_zero_channel_is_a_505()
     {
-        await using var client = await ScriptedAmqpClient.ConnectAsync(_gateway.Port);
+        await using var client = await ScriptedAmqpClient.ConnectAsync(Gateway.Port);
         await client.HandshakeAsync();
         await client.OpenChannelAsync(1);
         await client.SendAsync(ScriptedAmqpClient.RawFrame((byte)FrameType.Heartbeat, 1, []));
@@ -183,7 +179,7 @@ public sealed class BadInputTests : IAsyncLifetime
     [Fact]
     public async Task Unknown_method_id_is_a_hard_error()
     {
-        await using var client = await ScriptedAmqpClient.ConnectAsync(_gateway.Port);
+        await using var client = await ScriptedAmqpClient.ConnectAsync(Gateway.Port);
         await client.HandshakeAsync();
         await client.OpenChannelAsync(1);
         await client.SendAsync(ScriptedAmqpClient.RawFrame((byte)FrameType.Method, 1, [0, 60, 0x03, 0xE7]));
@@ -195,7 +191,7 @@ public sealed class BadInputTests : IAsyncLifetime
     [Fact]
     public async Task Truncated_method_arguments_are_a_501()
     {
-        await using var client = await ScriptedAmqpClient.ConnectAsync(_gateway.Port);
+        await using var client = await ScriptedAmqpClient.ConnectAsync(Gateway.Port);
         await client.HandshakeAsync();
         await client.OpenChannelAsync(1);
         // channel.flow with its bit octet missing.
@@ -207,16 +203,16 @@ public sealed class BadInputTests : IAsyncLifetime
     [Fact]
     public async Task Client_that_vanishes_mid_frame_is_cleaned_up_and_logged()
     {
-        var client = await ScriptedAmqpClient.ConnectAsync(_gateway.Port);
+        var client = await ScriptedAmqpClient.ConnectAsync(Gateway.Port);
         await client.HandshakeAsync();
         await client.OpenChannelAsync(1);
         var frame = ScriptedAmqpClient.Encode(1, new ChannelFlow(true));
         await client.SendAsync(frame.AsSpan(0, 5));
-        await GatewayFixture.WaitUntilAsync(() => _gateway.Metrics.OpenChannels == 1);
+        await GatewayFixture.WaitUntilAsync(() => Gateway.Metrics.OpenChannels == 1);
         client.Vanish();
 
-        await GatewayFixture.WaitUntilAsync(() => _gateway.Metrics.OpenConnections == 0 && _gateway.Metrics.OpenChannels == 0);
-        await GatewayFixture.WaitUntilAsync(() => _gateway.Logs.Contains(1009) || _gateway.Logs.Contains(1012));
+        await GatewayFixture.WaitUntilAsync(() => Gateway.Metrics.OpenConnections == 0 && Gateway.Metrics.OpenChannels == 0);
+        await GatewayFixture.WaitUntilAsync(() => Gateway.Logs.Contains(1009) || Gateway.Logs.Contains(1012));
     }
 
     [Fact]
@@ -225,13 +221,13 @@ public sealed class BadInputTests : IAsyncLifetime
         await Churn(500); // warm-up: JIT, pools, Kestrel's connection plumbing
         ForceGc();
         var baselineMemory = GC.GetTotalMemory(forceFullCollection: true);
-        var acceptedBefore = _gateway.Metrics.AcceptedConnections;
+        var acceptedBefore = Gateway.Metrics.AcceptedConnections;
 
         await Churn(10_000);
 
-        Assert.Equal(acceptedBefore + 10_000, _gateway.Metrics.AcceptedConnections);
-        await GatewayFixture.WaitUntilAsync(() => _gateway.Metrics.OpenConnections == 0, TimeSpan.FromSeconds(30));
-        Assert.Equal(0, _gateway.Metrics.OpenChannels);
+        Assert.Equal(acceptedBefore + 10_000, Gateway.Metrics.AcceptedConnections);
+        await GatewayFixture.WaitUntilAsync(() => Gateway.Metrics.OpenConnections == 0, TimeSpan.FromSeconds(30));
+        Assert.Equal(0, Gateway.Metrics.OpenChannels);
         ForceGc();
         var after = GC.GetTotalMemory(forceFullCollection: true);
         // No per-connection state may survive: 10,000 leaked connections would be tens of MB.
@@ -244,7 +240,7 @@ public sealed class BadInputTests : IAsyncLifetime
         const int parallelism = 32;
         await Parallel.ForEachAsync(Enumerable.Range(0, count), new ParallelOptions { MaxDegreeOfParallelism = parallelism }, async (i, _) =>
         {
-            await using var client = await ScriptedAmqpClient.ConnectAsync(_gateway.Port);
+            await using var client = await ScriptedAmqpClient.ConnectAsync(Gateway.Port);
             switch (i % 4)
             {
                 case 0:

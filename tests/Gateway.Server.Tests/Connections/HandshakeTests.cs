@@ -8,30 +8,24 @@ using TestSupport;
 
 namespace Gateway.Server.Tests.Connections;
 
-public sealed class HandshakeTests : IAsyncLifetime
+public sealed class HandshakeTests : GatewayTest
 {
-    private GatewayFixture _gateway = null!;
-
-    public async Task InitializeAsync() => _gateway = await GatewayFixture.StartAsync();
-
-    public async Task DisposeAsync() => await _gateway.DisposeAsync();
-
     [Fact]
     public async Task RabbitMqClient_connects_with_RabbitMQ_tune_defaults()
     {
-        await using var connection = await _gateway.ClientFactory().CreateConnectionAsync("handshake-test");
+        await using var connection = await Gateway.ClientFactory().CreateConnectionAsync("handshake-test");
 
         Assert.True(connection.IsOpen);
         Assert.Equal(TimeSpan.FromSeconds(60), connection.Heartbeat);
         Assert.Equal((ushort)2047, connection.ChannelMax);
         Assert.Equal(131072u, connection.FrameMax);
-        await GatewayFixture.WaitUntilAsync(() => _gateway.Logs.Entries.Any(e => e.EventId == 1002 && e.Message.Contains("handshake-test")));
+        await GatewayFixture.WaitUntilAsync(() => Gateway.Logs.Entries.Any(e => e.EventId == 1002 && e.Message.Contains("handshake-test")));
     }
 
     [Fact]
     public async Task Server_properties_advertise_all_nine_RabbitMQ_capabilities()
     {
-        await using var connection = await _gateway.ClientFactory().CreateConnectionAsync();
+        await using var connection = await Gateway.ClientFactory().CreateConnectionAsync();
 
         var properties = connection.ServerProperties!;
         foreach (var key in new[] { "product", "version", "platform", "cluster_name", "copyright", "information" })
@@ -52,16 +46,16 @@ public sealed class HandshakeTests : IAsyncLifetime
     [Fact]
     public async Task Wrong_password_gives_AuthenticationFailureException()
     {
-        var ex = await Assert.ThrowsAsync<BrokerUnreachableException>(() => _gateway.ClientFactory(password: "wrong").CreateConnectionAsync());
+        var ex = await Assert.ThrowsAsync<BrokerUnreachableException>(() => Gateway.ClientFactory(password: "wrong").CreateConnectionAsync());
 
         Assert.IsType<AuthenticationFailureException>(ex.InnerException);
-        await GatewayFixture.WaitUntilAsync(() => _gateway.Logs.Contains(1004));
+        await GatewayFixture.WaitUntilAsync(() => Gateway.Logs.Contains(1004));
     }
 
     [Fact]
     public async Task Unknown_user_gives_AuthenticationFailureException()
     {
-        var ex = await Assert.ThrowsAsync<BrokerUnreachableException>(() => _gateway.ClientFactory(user: "nobody").CreateConnectionAsync());
+        var ex = await Assert.ThrowsAsync<BrokerUnreachableException>(() => Gateway.ClientFactory(user: "nobody").CreateConnectionAsync());
 
         Assert.IsType<AuthenticationFailureException>(ex.InnerException);
     }
@@ -74,7 +68,7 @@ public sealed class HandshakeTests : IAsyncLifetime
         ShutdownEventArgs? reason;
         try
         {
-            var connection = await _gateway.ClientFactory(vhost: "no-such-vhost").CreateConnectionAsync();
+            var connection = await Gateway.ClientFactory(vhost: "no-such-vhost").CreateConnectionAsync();
             await GatewayFixture.WaitUntilAsync(() => !connection.IsOpen);
             reason = connection.CloseReason;
         }
@@ -93,7 +87,7 @@ public sealed class HandshakeTests : IAsyncLifetime
     [Fact]
     public async Task Client_without_authentication_failure_close_is_simply_disconnected()
     {
-        await using var client = await ScriptedAmqpClient.ConnectAsync(_gateway.Port);
+        await using var client = await ScriptedAmqpClient.ConnectAsync(Gateway.Port);
         await client.SendProtocolHeaderAsync();
         await client.ExpectMethodAsync<ConnectionStart>(0);
         var properties = ScriptedAmqpClient.ClientProperties(authenticationFailureClose: false);
@@ -107,7 +101,7 @@ public sealed class HandshakeTests : IAsyncLifetime
     [Fact]
     public async Task Failed_login_with_capability_gets_403_connection_close_then_eof()
     {
-        await using var client = await ScriptedAmqpClient.ConnectAsync(_gateway.Port);
+        await using var client = await ScriptedAmqpClient.ConnectAsync(Gateway.Port);
         await client.SendProtocolHeaderAsync();
         await client.ExpectMethodAsync<ConnectionStart>(0);
         await client.SendMethodAsync(0, new ConnectionStartOk(ScriptedAmqpClient.ClientProperties(), "PLAIN", ScriptedAmqpClient.PlainResponse("guest", "bad"), "en_US"));
@@ -122,7 +116,7 @@ public sealed class HandshakeTests : IAsyncLifetime
     [Fact]
     public async Task Start_offers_PLAIN_and_AMQPLAIN_with_version_0_9()
     {
-        await using var client = await ScriptedAmqpClient.ConnectAsync(_gateway.Port);
+        await using var client = await ScriptedAmqpClient.ConnectAsync(Gateway.Port);
         await client.SendProtocolHeaderAsync();
 
         var start = await client.ExpectMethodAsync<ConnectionStart>(0);
@@ -136,7 +130,7 @@ public sealed class HandshakeTests : IAsyncLifetime
     [Fact]
     public async Task AMQPLAIN_login_is_accepted()
     {
-        await using var client = await ScriptedAmqpClient.ConnectAsync(_gateway.Port);
+        await using var client = await ScriptedAmqpClient.ConnectAsync(Gateway.Port);
         await client.SendProtocolHeaderAsync();
         await client.ExpectMethodAsync<ConnectionStart>(0);
         // AMQPLAIN's response is a field table body without its length prefix.
@@ -151,7 +145,7 @@ public sealed class HandshakeTests : IAsyncLifetime
     [Fact]
     public async Task Unknown_mechanism_is_refused_with_503()
     {
-        await using var client = await ScriptedAmqpClient.ConnectAsync(_gateway.Port);
+        await using var client = await ScriptedAmqpClient.ConnectAsync(Gateway.Port);
         await client.SendProtocolHeaderAsync();
         await client.ExpectMethodAsync<ConnectionStart>(0);
         await client.SendMethodAsync(0, new ConnectionStartOk(ScriptedAmqpClient.ClientProperties(), "SCRAM-SHA-1", Encoding.UTF8.GetBytes("x"), "en_US"));
@@ -163,7 +157,7 @@ public sealed class HandshakeTests : IAsyncLifetime
     [Fact]
     public async Task Pipelined_tune_ok_and_open_are_both_answered()
     {
-        await using var client = await ScriptedAmqpClient.ConnectAsync(_gateway.Port);
+        await using var client = await ScriptedAmqpClient.ConnectAsync(Gateway.Port);
         var tune = await client.StartAsync();
         // amqplib writes tune-ok and open back to back in one write.
         var tuneOk = ScriptedAmqpClient.Encode(0, new ConnectionTuneOk(tune.ChannelMax, tune.FrameMax, 0));
@@ -178,7 +172,7 @@ public sealed class HandshakeTests : IAsyncLifetime
     [InlineData(131072u)]
     public async Task Tune_ok_frame_max_from_4096_up_to_the_server_value_is_accepted(uint frameMax)
     {
-        await using var client = await ScriptedAmqpClient.ConnectAsync(_gateway.Port);
+        await using var client = await ScriptedAmqpClient.ConnectAsync(Gateway.Port);
         var tune = await client.StartAsync();
         await client.SendMethodAsync(0, new ConnectionTuneOk(tune.ChannelMax, frameMax, 0));
         await client.SendMethodAsync(0, new ConnectionOpen("/"));
@@ -194,7 +188,7 @@ public sealed class HandshakeTests : IAsyncLifetime
     [InlineData((ushort)4000, 131072u, "negotiated channel_max = 4000 is higher than the maximum allowed value (2047)")]
     public async Task Out_of_range_tune_ok_is_closed_with_530(ushort channelMax, uint frameMax, string explanation)
     {
-        await using var client = await ScriptedAmqpClient.ConnectAsync(_gateway.Port);
+        await using var client = await ScriptedAmqpClient.ConnectAsync(Gateway.Port);
         await client.StartAsync();
         await client.SendMethodAsync(0, new ConnectionTuneOk(channelMax, frameMax, 0));
 
@@ -211,19 +205,19 @@ public sealed class HandshakeTests : IAsyncLifetime
     [Fact]
     public async Task Client_initiated_close_gets_close_ok_then_eof()
     {
-        await using var client = await ScriptedAmqpClient.ConnectAsync(_gateway.Port);
+        await using var client = await ScriptedAmqpClient.ConnectAsync(Gateway.Port);
         await client.HandshakeAsync();
         await client.SendMethodAsync(0, new ConnectionClose(200, "bye", 0, 0));
 
         await client.ExpectMethodAsync<ConnectionCloseOk>(0);
         Assert.True(await client.WaitForServerCloseAsync());
-        await GatewayFixture.WaitUntilAsync(() => _gateway.Metrics.OpenConnections == 0);
+        await GatewayFixture.WaitUntilAsync(() => Gateway.Metrics.OpenConnections == 0);
     }
 
     [Fact]
     public async Task Old_0_9_protocol_header_is_accepted()
     {
-        await using var client = await ScriptedAmqpClient.ConnectAsync(_gateway.Port);
+        await using var client = await ScriptedAmqpClient.ConnectAsync(Gateway.Port);
         await client.SendAsync(AmqpConstants.ProtocolHeader09);
 
         var start = await client.ExpectMethodAsync<ConnectionStart>(0);

@@ -11,50 +11,44 @@ namespace Gateway.Server.Tests.Security;
 /// Logins are checked against the metadata store: RabbitMQ's salted hashes, per-vhost permissions,
 /// and users imported from a real RabbitMQ's definitions keep their passwords.
 /// </summary>
-public sealed class MetadataLoginTests : IAsyncLifetime
+public sealed class MetadataLoginTests : GatewayTest
 {
-    private GatewayFixture _gateway = null!;
-
-    public async Task InitializeAsync() => _gateway = await GatewayFixture.StartAsync();
-
-    public async Task DisposeAsync() => await _gateway.DisposeAsync();
-
     [Fact]
     public async Task Embedded_store_starts_with_RabbitMQ_first_boot_defaults()
     {
-        var guest = await _gateway.Metadata.GetUserAsync("guest");
+        var guest = await Gateway.Metadata.GetUserAsync("guest");
 
         Assert.NotNull(guest);
         Assert.True(RabbitPasswordHashing.Verify("guest", guest!.PasswordHash, guest.HashingAlgorithm));
-        Assert.NotNull(await _gateway.Metadata.GetPermissionAsync("guest", "/"));
-        await using var connection = await _gateway.ClientFactory("guest", "guest").CreateConnectionAsync();
+        Assert.NotNull(await Gateway.Metadata.GetPermissionAsync("guest", "/"));
+        await using var connection = await Gateway.ClientFactory("guest", "guest").CreateConnectionAsync();
         Assert.True(connection.IsOpen);
     }
 
     [Fact]
     public async Task User_created_in_the_store_logs_in_and_a_changed_password_takes_effect()
     {
-        await _gateway.Metadata.PutUserAsync(new UserRecord("alice", RabbitPasswordHashing.Hash("first"), RabbitPasswordHashing.Sha256, []));
-        await _gateway.Metadata.SetPermissionAsync(new PermissionRecord("alice", "/", ".*", ".*", ".*"));
+        await Gateway.Metadata.PutUserAsync(new UserRecord("alice", RabbitPasswordHashing.Hash("first"), RabbitPasswordHashing.Sha256, []));
+        await Gateway.Metadata.SetPermissionAsync(new PermissionRecord("alice", "/", ".*", ".*", ".*"));
 
-        await using (var connection = await _gateway.ClientFactory("alice", "first").CreateConnectionAsync())
+        await using (var connection = await Gateway.ClientFactory("alice", "first").CreateConnectionAsync())
         {
             Assert.True(connection.IsOpen);
         }
 
-        await _gateway.Metadata.PutUserAsync(new UserRecord("alice", RabbitPasswordHashing.Hash("second"), RabbitPasswordHashing.Sha256, []));
-        var refused = await Assert.ThrowsAsync<BrokerUnreachableException>(() => _gateway.ClientFactory("alice", "first").CreateConnectionAsync());
+        await Gateway.Metadata.PutUserAsync(new UserRecord("alice", RabbitPasswordHashing.Hash("second"), RabbitPasswordHashing.Sha256, []));
+        var refused = await Assert.ThrowsAsync<BrokerUnreachableException>(() => Gateway.ClientFactory("alice", "first").CreateConnectionAsync());
         Assert.IsType<AuthenticationFailureException>(refused.InnerException);
-        await using var again = await _gateway.ClientFactory("alice", "second").CreateConnectionAsync();
+        await using var again = await Gateway.ClientFactory("alice", "second").CreateConnectionAsync();
         Assert.True(again.IsOpen);
     }
 
     [Fact]
     public async Task User_without_permissions_on_the_vhost_is_refused_with_530()
     {
-        await _gateway.Metadata.PutUserAsync(new UserRecord("bob", RabbitPasswordHashing.Hash("pw"), RabbitPasswordHashing.Sha256, []));
+        await Gateway.Metadata.PutUserAsync(new UserRecord("bob", RabbitPasswordHashing.Hash("pw"), RabbitPasswordHashing.Sha256, []));
 
-        var reason = await OpenAndGetCloseReasonAsync(_gateway.ClientFactory("bob", "pw"));
+        var reason = await OpenAndGetCloseReasonAsync(Gateway.ClientFactory("bob", "pw"));
 
         Assert.Equal(530, reason.ReplyCode);
         Assert.Equal("NOT_ALLOWED - access to vhost '/' refused for user 'bob'", reason.ReplyText);
@@ -64,24 +58,24 @@ public sealed class MetadataLoginTests : IAsyncLifetime
     public async Task Users_imported_from_RabbitMQ_definitions_log_in_with_their_original_passwords()
     {
         var definitions = RabbitMqDefinitions.Parse(await File.ReadAllTextAsync(Path.Combine(AppContext.BaseDirectory, "Fixtures", "rabbitmq-3.10-definitions.json")));
-        await DefinitionsImporter.ImportAsync(_gateway.Metadata, definitions);
+        await DefinitionsImporter.ImportAsync(Gateway.Metadata, definitions);
 
         // Passwords set with rabbitmqctl add_user on a real RabbitMQ 3.10; only their hashes were exported.
-        await using (var appUser = await _gateway.ClientFactory("app-user", "s3cret!", vhost: "orders").CreateConnectionAsync())
+        await using (var appUser = await Gateway.ClientFactory("app-user", "s3cret!", vhost: "orders").CreateConnectionAsync())
         {
             Assert.True(appUser.IsOpen);
         }
 
-        await using (var monitor = await _gateway.ClientFactory("monitor-bot", "wätcher#42", vhost: "orders").CreateConnectionAsync())
+        await using (var monitor = await Gateway.ClientFactory("monitor-bot", "wätcher#42", vhost: "orders").CreateConnectionAsync())
         {
             Assert.True(monitor.IsOpen);
         }
 
-        var wrong = await Assert.ThrowsAsync<BrokerUnreachableException>(() => _gateway.ClientFactory("app-user", "S3cret!", vhost: "orders").CreateConnectionAsync());
+        var wrong = await Assert.ThrowsAsync<BrokerUnreachableException>(() => Gateway.ClientFactory("app-user", "S3cret!", vhost: "orders").CreateConnectionAsync());
         Assert.IsType<AuthenticationFailureException>(wrong.InnerException);
 
         // app-user has permissions in orders and billing, none in "/".
-        var reason = await OpenAndGetCloseReasonAsync(_gateway.ClientFactory("app-user", "s3cret!", vhost: "/"));
+        var reason = await OpenAndGetCloseReasonAsync(Gateway.ClientFactory("app-user", "s3cret!", vhost: "/"));
         Assert.Equal(530, reason.ReplyCode);
     }
 
