@@ -1,0 +1,653 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Threading.Channels;
+using Gateway.Log.Storage;
+
+namespace Gateway.Log.Commit;
+
+/// <summary>
+/// Told about each record once it is durable, on the writer thread, in log order, before its
+/// append completes; what it returns becomes the append's topic offsets. Must not throw.
+/// </summary>
+internal interface ICommitLogListener
+{
+    IReadOnlyList<long> OnAppended(long position, int length, RecordKind kind, LogMessage message);
+
+    /// <summary>
+    /// Called during <see cref="CommitLog.Open(CommitLogOptions)"/> for every valid record found by
+    /// the recovery scan, in log order; <paramref name="header"/> has no properties or body.
+    /// </summary>
+    void OnRecovered(long position, int length, RecordKind kind, LogMessage header);
+}
+
+/// <summary>
+/// The append-only commit log: preallocated segment files, one writer thread doing group commit
+/// (one write and one fsync per batch of appends), checksummed records, and a recovery scan that
+/// truncates a torn tail. Positions are global byte offsets: a segment file is named after the
+/// position of its first byte. See docs/log-engine.md.
+/// </summary>
+public sealed class CommitLog : IAsyncDisposable
+{
+    private const string SegmentPattern = "*.seg";
+    private const int ScanChunk = 1024 * 1024;
+
+    private readonly CommitLogOptions _options;
+    private readonly ILogFileSystem _fs;
+    private readonly ICommitLogListener? _listener;
+    private readonly Channel<PendingAppend> _queue;
+    private readonly Thread _writer;
+    private readonly TaskCompletionSource _writerDone = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    // Readers take a snapshot of the array; the writer replaces it (copy on write) when it adds a segment.
+    private volatile Segment[] _segments;
+    private long _visibleEnd;
+
+    // Writer-thread state.
+    private Segment _active;
+    private long _writeOffset;   // within _active: where the next record goes
+    private long _garbageEnd;    // within _active: bytes in [_writeOffset, _garbageEnd) may hold a failed batch
+    private bool _dirty;         // written but not fsynced
+    private long _lastFlushTicks;
+    private byte[] _buffer = new byte[64 * 1024];
+    private int _disposed;
+    private long _fsyncs;
+
+    private CommitLog(CommitLogOptions options, ICommitLogListener? listener, Segment[] segments, long writeOffset, CommitLogRecovery recovery)
+    {
+        _options = options;
+        _fs = options.FileSystem;
+        _listener = listener;
+        _segments = segments;
+        _active = segments[^1];
+        _writeOffset = writeOffset;
+        _visibleEnd = _active.Base + writeOffset;
+        _lastFlushTicks = Stopwatch.GetTimestamp();
+        Recovery = recovery;
+        _queue = Channel.CreateBounded<PendingAppend>(new BoundedChannelOptions(options.MaxPendingAppends)
+        {
+            SingleReader = true,
+            FullMode = BoundedChannelFullMode.Wait,
+        });
+        _writer = new Thread(WriterLoop) { IsBackground = true, Name = "commit-log-writer" };
+        _writer.Start();
+    }
+
+    /// <summary>What the recovery scan found when the log was opened.</summary>
+    public CommitLogRecovery Recovery { get; }
+
+    /// <summary>First position after the last completed append: everything below it is readable.</summary>
+    public long EndPosition => Volatile.Read(ref _visibleEnd);
+
+    /// <summary>fsyncs issued since the log was opened (metric: appends per fsync shows how well group commit batches).</summary>
+    public long Fsyncs => Volatile.Read(ref _fsyncs);
+
+    /// <summary>The position of the first record, 0 until segments are reclaimed.</summary>
+    public long StartPosition => _segments[0].Base;
+
+    /// <summary>Opens (recovering) or creates the log in <see cref="CommitLogOptions.Directory"/>.</summary>
+    public static CommitLog Open(CommitLogOptions options) => Open(options, listener: null);
+
+    internal static CommitLog Open(CommitLogOptions options, ICommitLogListener? listener)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
+        System.IO.Directory.CreateDirectory(options.Directory);
+        (Segment[] segments, long writeOffset, CommitLogRecovery recovery) = Recover(options, listener);
+        return new CommitLog(options, listener, segments, writeOffset, recovery);
+    }
+
+    /// <summary>
+    /// Appends <paramref name="message"/> (all its destination topics in one record) and completes
+    /// with its position once durable under the fsync policy. Fails with
+    /// <see cref="MessageLogWriteException"/> if it could not be written; the log stays usable.
+    /// The message's memory must not change until the task completes.
+    /// </summary>
+    public async ValueTask<long> AppendAsync(LogMessage message, CancellationToken cancellationToken = default) =>
+        (await AppendRecordAsync(message, RecordKind.Message, cancellationToken).ConfigureAwait(false)).Position;
+
+    /// <summary>Appends a record of any kind; the result carries the listener's topic offsets.</summary>
+    internal ValueTask<AppendResult> AppendRecordAsync(LogMessage message, RecordKind kind, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(message);
+        var pending = new PendingAppend(message, kind, RecordFormat.Measure(message));
+        ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
+        return _queue.Writer.TryWrite(pending) ? new ValueTask<AppendResult>(pending.Task) : EnqueueSlowAsync(pending, cancellationToken);
+    }
+
+    private async ValueTask<AppendResult> EnqueueSlowAsync(PendingAppend pending, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await _queue.Writer.WriteAsync(pending, cancellationToken).ConfigureAwait(false);
+        }
+        catch (ChannelClosedException)
+        {
+            throw new ObjectDisposedException(nameof(CommitLog));
+        }
+
+        return await pending.Task.ConfigureAwait(false);
+    }
+
+    /// <summary>Reads the record at <paramref name="position"/>, verifying its checksum.</summary>
+    public CommitLogRecord Read(long position)
+    {
+        long end = EndPosition;
+        Segment segment = FindSegment(position);
+        long offset = position - segment.Base;
+        long available = Math.Min(segment.Length, end - segment.Base) - offset;
+        if (available < RecordFormat.HeaderSize)
+        {
+            throw new ArgumentOutOfRangeException(nameof(position), position, "No completed record at this position.");
+        }
+
+        Span<byte> header = stackalloc byte[RecordFormat.HeaderSize];
+        segment.File.Read(offset, header);
+        int length = RecordFormat.ReadLength(header, position, available);
+        if (length <= 0)
+        {
+            throw new MessageLogCorruptionException($"No valid record at commit-log position {position}.");
+        }
+
+        byte[] record = new byte[length];
+        if (segment.File.Read(offset, record) != length || !RecordFormat.IsValid(record, position))
+        {
+            throw new MessageLogCorruptionException($"Checksum mismatch in the record at commit-log position {position}.");
+        }
+
+        return RecordFormat.Decode(record, position);
+    }
+
+    /// <summary>
+    /// The completed records from <paramref name="fromPosition"/> (a record start) up to the
+    /// <see cref="EndPosition"/> at the time of the call, read lazily.
+    /// </summary>
+    public IEnumerable<CommitLogRecord> ReadFrom(long fromPosition)
+    {
+        long end = EndPosition;
+        long position = fromPosition;
+        byte[] header = new byte[RecordFormat.HeaderSize];
+        while (position < end)
+        {
+            Segment segment = FindSegment(position);
+            long offset = position - segment.Base;
+            bool atSegmentEnd = segment.Length - offset < RecordFormat.HeaderSize;
+            if (!atSegmentEnd)
+            {
+                segment.File.Read(offset, header);
+                atSegmentEnd = RecordFormat.ReadLength(header, position, segment.Length - offset) == 0;
+            }
+
+            if (atSegmentEnd)
+            {
+                position = segment.Base + segment.Length;
+                continue;
+            }
+
+            CommitLogRecord record = Read(position);
+            yield return record;
+            position += record.Length;
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
+
+        _queue.Writer.TryComplete();
+        await _writerDone.Task.ConfigureAwait(false);
+        foreach (Segment segment in _segments)
+        {
+            segment.File.Dispose();
+        }
+    }
+
+    private Segment FindSegment(long position)
+    {
+        Segment[] segments = _segments;
+        int lo = 0, hi = segments.Length - 1;
+        if (position < segments[0].Base)
+        {
+            throw new ArgumentOutOfRangeException(nameof(position), position, "Position is before the start of the log.");
+        }
+
+        while (lo < hi)
+        {
+            int mid = (lo + hi + 1) / 2;
+            if (segments[mid].Base <= position)
+            {
+                lo = mid;
+            }
+            else
+            {
+                hi = mid - 1;
+            }
+        }
+
+        return segments[lo];
+    }
+
+    // ---------------------------------------------------------------- writer thread
+
+    private void WriterLoop()
+    {
+        var batch = new List<PendingAppend>();
+        PendingAppend? carry = null;
+        Task<bool>? wait = null;
+        ChannelReader<PendingAppend> reader = _queue.Reader;
+        try
+        {
+            while (true)
+            {
+                PendingAppend? first = carry;
+                carry = null;
+                if (first is null && !reader.TryRead(out first))
+                {
+                    wait ??= reader.WaitToReadAsync().AsTask();
+                    if (_dirty && _options.FsyncPolicy == FsyncPolicy.Interval)
+                    {
+                        TimeSpan due = _options.FsyncInterval - Stopwatch.GetElapsedTime(_lastFlushTicks);
+                        if (due <= TimeSpan.Zero || !wait.Wait(due))
+                        {
+                            TryFlushQuietly();
+                            continue;
+                        }
+                    }
+
+                    if (!wait.GetAwaiter().GetResult())
+                    {
+                        break;
+                    }
+
+                    wait = null;
+                    continue;
+                }
+
+                wait = null;
+                try
+                {
+                    EnsureRoom(first.Length);
+                }
+                catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+                {
+                    first.Fail(new MessageLogWriteException("The commit log could not start a new segment; the append was not stored.", ex));
+                    continue;
+                }
+
+                carry = CollectBatch(first, batch, reader);
+                CommitBatch(batch);
+                batch.Clear();
+            }
+
+            if (_dirty)
+            {
+                TryFlushQuietly();
+            }
+        }
+        catch (Exception ex)
+        {
+            // A bug, not an I/O error: fail everything still queued so no publisher waits forever.
+            foreach (PendingAppend p in batch)
+            {
+                p.Fail(ex);
+            }
+
+            carry?.Fail(ex);
+            _queue.Writer.TryComplete();
+            while (reader.TryRead(out PendingAppend? p))
+            {
+                p.Fail(ex);
+            }
+        }
+        finally
+        {
+            _writerDone.TrySetResult();
+        }
+    }
+
+    /// <summary>Serialises <paramref name="first"/> and whatever else is queued (up to the batch and segment limits) into the buffer.</summary>
+    private PendingAppend? CollectBatch(PendingAppend first, List<PendingAppend> batch, ChannelReader<PendingAppend> reader)
+    {
+        long room = _active.Length - _writeOffset;
+        int used = 0;
+        PendingAppend? next = first;
+        while (next is not null)
+        {
+            if (batch.Count > 0 && (used + (long)next.Length > room || used + (long)next.Length > _options.MaxBatchBytes))
+            {
+                return next;
+            }
+
+            EnsureBuffer(used + next.Length);
+            RecordFormat.Write(_buffer.AsSpan(used), next.Message, next.Kind, _active.Base + _writeOffset + used, next.Length);
+            batch.Add(next);
+            used += next.Length;
+            next = reader.TryRead(out PendingAppend? p) ? p : null;
+        }
+
+        return null;
+    }
+
+    private void CommitBatch(List<PendingAppend> batch)
+    {
+        int used = 0;
+        foreach (PendingAppend p in batch)
+        {
+            used += p.Length;
+        }
+
+        // Bytes of an earlier failed batch beyond this one are overwritten with zeros in the same
+        // write, so a later recovery cannot mistake them for records.
+        int padding = (int)Math.Max(0, _garbageEnd - (_writeOffset + used));
+        int total = used + padding;
+        EnsureBuffer(total);
+        _buffer.AsSpan(used, padding).Clear();
+        try
+        {
+            _dirty = true;
+            _active.File.Write(_writeOffset, _buffer.AsSpan(0, total));
+            if (_options.FsyncPolicy == FsyncPolicy.Always
+                || (_options.FsyncPolicy == FsyncPolicy.Interval && Stopwatch.GetElapsedTime(_lastFlushTicks) >= _options.FsyncInterval))
+            {
+                Flush();
+            }
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            _garbageEnd = Math.Max(_garbageEnd, _writeOffset + total);
+            var error = new MessageLogWriteException("The commit log could not write or fsync the batch; the append was not stored.", ex);
+            foreach (PendingAppend p in batch)
+            {
+                p.Fail(error);
+            }
+
+            return;
+        }
+
+        if (_garbageEnd <= _writeOffset + total)
+        {
+            _garbageEnd = 0;
+        }
+
+        long position = _active.Base + _writeOffset;
+        _writeOffset += used;
+        Volatile.Write(ref _visibleEnd, _active.Base + _writeOffset);
+        foreach (PendingAppend p in batch)
+        {
+            IReadOnlyList<long> offsets = _listener?.OnAppended(position, p.Length, p.Kind, p.Message) ?? [];
+            p.Complete(new AppendResult(position, offsets));
+            position += p.Length;
+        }
+    }
+
+    /// <summary>Makes sure a record of <paramref name="length"/> bytes fits in the active segment, rolling to a new one if not.</summary>
+    private void EnsureRoom(int length)
+    {
+        if (_writeOffset + length <= _active.Length)
+        {
+            return;
+        }
+
+        // Seal the full segment: clear any failed-batch bytes and make it durable, so recovery may
+        // treat every segment but the last as complete and never needs to truncate one.
+        if (_garbageEnd > _writeOffset)
+        {
+            _dirty = true;
+            _active.File.Write(_writeOffset, new byte[_garbageEnd - _writeOffset]);
+        }
+
+        if (_dirty)
+        {
+            Flush();
+        }
+
+        // Only forget the failed bytes once their zeros are durable: after a failed fsync the
+        // kernel may have dropped them, so the next attempt rewrites them.
+        _garbageEnd = 0;
+
+        long nextBase = _active.Base + _active.Length;
+        long size = Math.Max(_options.SegmentSize, length);
+        ILogFile file = _fs.Create(SegmentPath(_options.Directory, nextBase), size);
+        try
+        {
+            file.Flush();
+            _fs.SyncDirectory(_options.Directory);
+        }
+        catch
+        {
+            file.Dispose();
+            throw;
+        }
+
+        var segment = new Segment(nextBase, size, file);
+        _segments = [.. _segments, segment];
+        _active = segment;
+        _writeOffset = 0;
+        _garbageEnd = 0;
+        Volatile.Write(ref _visibleEnd, nextBase);
+    }
+
+    private void Flush()
+    {
+        Interlocked.Increment(ref _fsyncs);
+        _active.File.Flush();
+        _dirty = false;
+        _lastFlushTicks = Stopwatch.GetTimestamp();
+    }
+
+    private void TryFlushQuietly()
+    {
+        try
+        {
+            Flush();
+        }
+        catch (IOException)
+        {
+            // Interval/None policies: completed appends were promised only the page cache. The
+            // next batch or the next interval tries again.
+        }
+    }
+
+    private void EnsureBuffer(int size)
+    {
+        if (_buffer.Length < size)
+        {
+            Array.Resize(ref _buffer, Math.Max(size, _buffer.Length * 2));
+        }
+    }
+
+    // ---------------------------------------------------------------- recovery
+
+    private static string SegmentPath(string directory, long baseOffset) =>
+        Path.Combine(directory, baseOffset.ToString("D20", CultureInfo.InvariantCulture) + ".seg");
+
+    private static (Segment[] Segments, long WriteOffset, CommitLogRecovery Recovery) Recover(CommitLogOptions options, ICommitLogListener? listener)
+    {
+        ILogFileSystem fs = options.FileSystem;
+        var found = new List<(long Base, string Path)>();
+        foreach (string path in fs.List(options.Directory, SegmentPattern))
+        {
+            if (long.TryParse(Path.GetFileNameWithoutExtension(path), NumberStyles.None, CultureInfo.InvariantCulture, out long b))
+            {
+                found.Add((b, path));
+            }
+        }
+
+        found.Sort((x, y) => x.Base.CompareTo(y.Base));
+        if (found.Count == 0)
+        {
+            ILogFile file = fs.Create(SegmentPath(options.Directory, 0), options.SegmentSize);
+            file.Flush();
+            fs.SyncDirectory(options.Directory);
+            return ([new Segment(0, options.SegmentSize, file)], 0, new CommitLogRecovery(1, 0, 0, 0));
+        }
+
+        var segments = new List<Segment>();
+        long records = 0;
+        long truncated = 0;
+        long writeOffset = 0;
+        byte[] window = new byte[ScanChunk];
+        try
+        {
+            for (int i = 0; i < found.Count; i++)
+            {
+                bool last = i == found.Count - 1;
+                ILogFile file = fs.Open(found[i].Path);
+                long length = file.Length;
+                var segment = new Segment(found[i].Base, length, file);
+                segments.Add(segment);
+                if (i > 0 && segments[i - 1].Base + segments[i - 1].Length != segment.Base)
+                {
+                    throw new MessageLogCorruptionException($"Segment {found[i - 1].Path} is shorter than its successor's position implies.");
+                }
+
+                (long end, long count, bool clean) = ScanSegment(segment, ref window, listener);
+                records += count;
+                if (!clean && !last)
+                {
+                    throw new MessageLogCorruptionException(
+                        $"Invalid record at position {segment.Base + end} in sealed segment {found[i].Path}; refusing to drop the segments after it.");
+                }
+
+                if (last)
+                {
+                    writeOffset = end;
+                    truncated = ZeroTail(segment, end, window);
+                    if (length < options.SegmentSize)
+                    {
+                        // A crash during creation (or an external truncation) left it short.
+                        file.SetLength(options.SegmentSize);
+                        segments[i] = segment = new Segment(segment.Base, options.SegmentSize, file);
+                    }
+
+                    file.Flush();
+                }
+            }
+        }
+        catch
+        {
+            foreach (Segment s in segments)
+            {
+                s.File.Dispose();
+            }
+
+            throw;
+        }
+
+        Segment[] result = [.. segments];
+        return (result, writeOffset, new CommitLogRecovery(result.Length, records, result[^1].Base + writeOffset, truncated));
+    }
+
+    /// <summary>Validates the records of one segment in order; returns where valid data ends and whether it ended cleanly.</summary>
+    private static (long End, long Records, bool Clean) ScanSegment(Segment segment, ref byte[] window, ICommitLogListener? listener)
+    {
+        long windowStart = 0;
+        int windowLength = 0;
+        long offset = 0;
+        long count = 0;
+        while (segment.Length - offset >= RecordFormat.HeaderSize)
+        {
+            if (!Ensure(segment, ref window, ref windowStart, ref windowLength, offset, RecordFormat.HeaderSize))
+            {
+                return (offset, count, true);   // file shorter than its length claims: treat as end
+            }
+
+            ReadOnlySpan<byte> header = window.AsSpan((int)(offset - windowStart), RecordFormat.HeaderSize);
+            int length = RecordFormat.ReadLength(header, segment.Base + offset, segment.Length - offset);
+            if (length == 0)
+            {
+                return (offset, count, true);
+            }
+
+            if (length < 0 || !Ensure(segment, ref window, ref windowStart, ref windowLength, offset, length)
+                || !RecordFormat.IsValid(window.AsSpan((int)(offset - windowStart), length), segment.Base + offset))
+            {
+                return (offset, count, false);
+            }
+
+            if (listener is not null)
+            {
+                (RecordKind kind, LogMessage recordHeader) = RecordFormat.DecodeHeader(window.AsSpan((int)(offset - windowStart), length));
+                listener.OnRecovered(segment.Base + offset, length, kind, recordHeader);
+            }
+
+            count++;
+            offset += length;
+        }
+
+        return (offset, count, true);
+    }
+
+    private static bool Ensure(Segment segment, ref byte[] window, ref long windowStart, ref int windowLength, long offset, int count)
+    {
+        if (offset >= windowStart && offset + count <= windowStart + windowLength)
+        {
+            return true;
+        }
+
+        if (window.Length < count)
+        {
+            window = new byte[count];
+        }
+
+        int want = (int)Math.Min(window.Length, segment.Length - offset);
+        windowStart = offset;
+        windowLength = segment.File.Read(offset, window.AsSpan(0, want));
+        return windowLength >= count;
+    }
+
+    /// <summary>Zeroes any non-zero bytes after the last valid record (a torn or corrupt tail); returns how many bytes it cleared.</summary>
+    private static long ZeroTail(Segment segment, long end, byte[] scratch)
+    {
+        long lastNonZero = -1;
+        for (long at = end; at < segment.Length;)
+        {
+            int n = segment.File.Read(at, scratch.AsSpan(0, (int)Math.Min(scratch.Length, segment.Length - at)));
+            if (n == 0)
+            {
+                break;
+            }
+
+            int i = scratch.AsSpan(0, n).LastIndexOfAnyExcept((byte)0);
+            if (i >= 0)
+            {
+                lastNonZero = at + i;
+            }
+
+            at += n;
+        }
+
+        if (lastNonZero < 0)
+        {
+            return 0;
+        }
+
+        Array.Clear(scratch);
+        for (long at = end; at <= lastNonZero;)
+        {
+            int n = (int)Math.Min(scratch.Length, lastNonZero + 1 - at);
+            segment.File.Write(at, scratch.AsSpan(0, n));
+            at += n;
+        }
+
+        return lastNonZero + 1 - end;
+    }
+
+    private sealed record Segment(long Base, long Length, ILogFile File);
+
+    private sealed class PendingAppend(LogMessage message, RecordKind kind, int length)
+        : TaskCompletionSource<AppendResult>(TaskCreationOptions.RunContinuationsAsynchronously)
+    {
+        public LogMessage Message { get; } = message;
+
+        public RecordKind Kind { get; } = kind;
+
+        public int Length { get; } = length;
+
+        public void Complete(AppendResult result) => TrySetResult(result);
+
+        public void Fail(Exception error) => TrySetException(error);
+    }
+}

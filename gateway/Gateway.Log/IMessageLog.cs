@@ -1,0 +1,100 @@
+namespace Gateway.Log;
+
+/// <summary>
+/// The storage seam the gateway uses: the embedded engine implements it, and a Kafka backend
+/// will implement it later. It knows nothing of AMQP: a message is opaque properties bytes, an
+/// opaque body, a timestamp, and the topics (queues) it was routed to. See docs/log-engine.md.
+/// </summary>
+/// <remarks>
+/// Contract for every implementation:
+/// <list type="bullet">
+/// <item>A message is stored once however many destination topics it has; each topic assigns it
+/// the next offset in that topic (offsets start at 0 and have no gaps).</item>
+/// <item><see cref="AppendAsync"/> completes successfully only after the message is durable under
+/// the configured fsync policy (with the default policy: on disk, so a publisher confirm may be
+/// sent). If it fails, with <see cref="MessageLogWriteException"/>, the message is not in any
+/// topic and the gateway nacks it; earlier messages are unaffected.</item>
+/// <item>The memory passed to <see cref="AppendAsync"/> must not change until its task completes.</item>
+/// </list>
+/// </remarks>
+public interface IMessageLog : IAsyncDisposable
+{
+    /// <summary>Creates a topic if it does not exist. Returns false if it already existed.</summary>
+    ValueTask<bool> CreateTopicAsync(string topic, CancellationToken cancellationToken = default);
+
+    /// <summary>Deletes a topic and (eventually) reclaims its space. Returns false if it did not exist.</summary>
+    ValueTask<bool> DeleteTopicAsync(string topic, CancellationToken cancellationToken = default);
+
+    /// <summary>Whether <paramref name="topic"/> exists.</summary>
+    bool TopicExists(string topic);
+
+    /// <summary>
+    /// Writes <paramref name="message"/> once and adds it to every destination topic. Every
+    /// destination must exist; the message is rejected with <see cref="ArgumentException"/> otherwise.
+    /// </summary>
+    ValueTask<AppendResult> AppendAsync(LogMessage message, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Reads up to <paramref name="maxCount"/> messages of <paramref name="topic"/> starting at
+    /// <paramref name="fromOffset"/>; fewer (possibly none) if the topic ends sooner. Only completed
+    /// appends are visible.
+    /// </summary>
+    IReadOnlyList<StoredMessage> Read(string topic, long fromOffset, int maxCount);
+
+    /// <summary>The offset the next message appended to <paramref name="topic"/> will get.</summary>
+    long EndOffset(string topic);
+}
+
+/// <summary>A message to append.</summary>
+/// <param name="Properties">Opaque encoded properties (the gateway stores the AMQP content header here).</param>
+/// <param name="Body">The opaque body.</param>
+/// <param name="Timestamp">Arrival time, Unix milliseconds; used for seek-by-time and retention.</param>
+/// <param name="Topics">The destination topics, each at most once; at least one.</param>
+/// <param name="RoutingKeyHash">A hash of the routing key, kept in the per-topic index for filtering without reading bodies.</param>
+public sealed record LogMessage(
+    ReadOnlyMemory<byte> Properties,
+    ReadOnlyMemory<byte> Body,
+    long Timestamp,
+    IReadOnlyList<string> Topics,
+    uint RoutingKeyHash = 0);
+
+/// <summary>Where an appended message went.</summary>
+/// <param name="Position">Its commit-log position (stable identity of the stored message).</param>
+/// <param name="TopicOffsets">Its offset in each destination topic, in the order of <see cref="LogMessage.Topics"/>.</param>
+public readonly record struct AppendResult(long Position, IReadOnlyList<long> TopicOffsets);
+
+/// <summary>A message read back from a topic.</summary>
+public sealed record StoredMessage(
+    string Topic,
+    long Offset,
+    long Position,
+    long Timestamp,
+    uint RoutingKeyHash,
+    ReadOnlyMemory<byte> Properties,
+    ReadOnlyMemory<byte> Body);
+
+/// <summary>
+/// An append could not be made durable (disk full, I/O error, log closed while it was pending).
+/// The message is in no topic; the gateway answers the publisher with a nack.
+/// </summary>
+public sealed class MessageLogWriteException : IOException
+{
+    public MessageLogWriteException() { }
+
+    public MessageLogWriteException(string message) : base(message) { }
+
+    public MessageLogWriteException(string message, Exception innerException) : base(message, innerException) { }
+}
+
+/// <summary>
+/// Stored data failed validation somewhere other than the torn tail that recovery truncates
+/// (for example a checksum mismatch in an older, fsynced segment): the engine refuses to guess.
+/// </summary>
+public sealed class MessageLogCorruptionException : IOException
+{
+    public MessageLogCorruptionException() { }
+
+    public MessageLogCorruptionException(string message) : base(message) { }
+
+    public MessageLogCorruptionException(string message, Exception innerException) : base(message, innerException) { }
+}
