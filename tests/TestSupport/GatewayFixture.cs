@@ -77,6 +77,34 @@ public sealed class GatewayFixture : IAsyncDisposable
         return new GatewayFixture(app, dataDir, time, logs);
     }
 
+    /// <summary>
+    /// Opens a connection that the server is expected to close during the handshake (e.g. a refused
+    /// vhost) and returns why. RabbitMQ.Client 7.1 either throws from CreateConnectionAsync or hands
+    /// back the connection before it reads the close that answers connection.open (it does the same
+    /// against RabbitMQ), so both shapes are read here.
+    /// </summary>
+    public static async Task<RabbitMQ.Client.Events.ShutdownEventArgs?> OpenAndGetCloseReasonAsync(RabbitMQ.Client.ConnectionFactory factory)
+    {
+        try
+        {
+            var connection = await factory.CreateConnectionAsync();
+            await WaitUntilAsync(() => !connection.IsOpen);
+            return connection.CloseReason;
+        }
+        catch (Exception ex)
+        {
+            for (var inner = ex; inner is not null; inner = inner.InnerException)
+            {
+                if (inner is RabbitMQ.Client.Exceptions.OperationInterruptedException interrupted)
+                {
+                    return interrupted.ShutdownReason;
+                }
+            }
+
+            throw;
+        }
+    }
+
     /// <summary>Polls until <paramref name="condition"/> holds (server-side effects are asynchronous).</summary>
     public static async Task WaitUntilAsync(Func<bool> condition, TimeSpan? timeout = null, string? because = null)
     {

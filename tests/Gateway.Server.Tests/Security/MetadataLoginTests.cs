@@ -1,7 +1,5 @@
 using MetaService.Contracts;
 using MetaService.Contracts.Definitions;
-using RabbitMQ.Client;
-using RabbitMQ.Client.Events;
 using RabbitMQ.Client.Exceptions;
 using TestSupport;
 
@@ -48,9 +46,9 @@ public sealed class MetadataLoginTests : GatewayTest
     {
         await Gateway.Metadata.PutUserAsync(new UserRecord("bob", RabbitPasswordHashing.Hash("pw"), RabbitPasswordHashing.Sha256, []));
 
-        var reason = await OpenAndGetCloseReasonAsync(Gateway.ClientFactory("bob", "pw"));
+        var reason = await GatewayFixture.OpenAndGetCloseReasonAsync(Gateway.ClientFactory("bob", "pw"));
 
-        Assert.Equal(530, reason.ReplyCode);
+        Assert.Equal(530, reason!.ReplyCode);
         Assert.Equal("NOT_ALLOWED - access to vhost '/' refused for user 'bob'", reason.ReplyText);
     }
 
@@ -75,22 +73,7 @@ public sealed class MetadataLoginTests : GatewayTest
         Assert.IsType<AuthenticationFailureException>(wrong.InnerException);
 
         // app-user has permissions in orders and billing, none in "/".
-        var reason = await OpenAndGetCloseReasonAsync(Gateway.ClientFactory("app-user", "s3cret!", vhost: "/"));
-        Assert.Equal(530, reason.ReplyCode);
-    }
-
-    /// <summary>RabbitMQ.Client 7.1 may return the connection before reading the close that answers open.</summary>
-    private static async Task<ShutdownEventArgs> OpenAndGetCloseReasonAsync(ConnectionFactory factory)
-    {
-        try
-        {
-            var connection = await factory.CreateConnectionAsync();
-            await GatewayFixture.WaitUntilAsync(() => !connection.IsOpen);
-            return connection.CloseReason!;
-        }
-        catch (BrokerUnreachableException ex) when (ex.InnerException is OperationInterruptedException interrupted)
-        {
-            return interrupted.ShutdownReason!;
-        }
+        var reason = await GatewayFixture.OpenAndGetCloseReasonAsync(Gateway.ClientFactory("app-user", "s3cret!", vhost: "/"));
+        Assert.Equal(530, reason!.ReplyCode);
     }
 }
