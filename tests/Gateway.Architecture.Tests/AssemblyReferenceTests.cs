@@ -6,7 +6,7 @@ namespace Gateway.Architecture.Tests;
 /// <summary>
 /// The dependency rules checked on compiled assemblies (what the compiler actually bound to, which
 /// the project files cannot show). Covers every rule whose assembly this test project can load:
-/// today only Gateway.Protocol, which it references. Adding a ProjectReference to another gateway
+/// today Gateway.Protocol and Gateway.Broker, which it references. Adding a ProjectReference to another gateway
 /// project in the csproj brings its rule in here with no other change.
 /// </summary>
 public sealed class AssemblyReferenceTests
