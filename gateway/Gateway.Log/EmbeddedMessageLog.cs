@@ -1,41 +1,97 @@
 using System.Collections.Concurrent;
+using Gateway.Log.Checkpoint;
 using Gateway.Log.Commit;
+using Gateway.Log.Consumption;
 using Gateway.Log.Index;
 
 namespace Gateway.Log;
 
 /// <summary>
-/// The embedded <see cref="IMessageLog"/>: one <see cref="CommitLog"/> holding every message
-/// once, plus an in-memory <see cref="TopicIndex"/> per topic rebuilt by the commit log's
-/// recovery scan when opened (one pass, no body copies). Topic creation and deletion are records in the same commit log, so replaying it in
-/// order restores the topic set and every topic's offsets exactly. See docs/log-engine.md.
+/// The embedded <see cref="IMessageLog"/>: one <see cref="CommitLog"/> holding every message once,
+/// a <see cref="TopicIndex"/> per topic (chunk files plus a bounded in-memory cache), a
+/// <see cref="TopicConsumption"/> per topic journaled by a <see cref="StateJournal"/>, and periodic
+/// checkpoints that let recovery replay only the log written since, and let retention reclaim
+/// segments. Topic creation and deletion are records in the commit log, so replaying it in order
+/// restores the topic set and every topic's offsets exactly. See docs/log-engine.md.
 /// </summary>
-public sealed class EmbeddedMessageLog : IMessageLog, ICommitLogListener
+public sealed partial class EmbeddedMessageLog : IMessageLog, ICommitLogListener
 {
     private static readonly IReadOnlyList<long> Created = [1];
     private static readonly IReadOnlyList<long> NotCreated = [0];
 
-    private readonly ConcurrentDictionary<string, TopicIndex> _topics = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, Topic> _topics = new(StringComparer.Ordinal);
+    private readonly CommitLogOptions _logOptions;
+    private readonly MessageLogOptions _options;
+    private readonly IndexChunkCache _cache;
+    private readonly StateJournal _journal;
+    private readonly string _indexDirectory;
+    private readonly Lock _deletedLock = new();
+    private readonly CancellationTokenSource _stop = new();
+    private List<TopicIndex> _deletedSinceCheckpoint = [];
     private CommitLog _log = null!;
+    private Task _background = Task.CompletedTask;
+    private int _disposed;
 
-    private EmbeddedMessageLog()
+    private EmbeddedMessageLog(CommitLogOptions logOptions, MessageLogOptions options, long journalGeneration)
     {
+        _logOptions = logOptions;
+        _options = options;
+        _cache = new IndexChunkCache(options.IndexCacheBytes);
+        _indexDirectory = Path.Combine(logOptions.Directory, "index");
+        _journal = new StateJournal(logOptions.Directory, journalGeneration);
     }
 
     /// <summary>The underlying commit log (recovery report, positions).</summary>
     public CommitLog CommitLog => _log;
 
-    /// <summary>Opens or creates the log, recovering the commit log and rebuilding every topic index from it.</summary>
-    public static EmbeddedMessageLog Open(CommitLogOptions options)
+    /// <summary>Bytes of sealed index chunks held in memory across all topics.</summary>
+    public long IndexCacheResidentBytes => _cache.ResidentBytes;
+
+    /// <summary>Opens or creates the log with default engine settings.</summary>
+    public static EmbeddedMessageLog Open(CommitLogOptions options) => Open(options, new MessageLogOptions());
+
+    /// <summary>
+    /// Opens or creates the log: loads the last checkpoint, recovers the commit log and replays the
+    /// records written after the checkpoint into the indexes, then replays the state journal.
+    /// </summary>
+    public static EmbeddedMessageLog Open(CommitLogOptions logOptions, MessageLogOptions options)
     {
-        var log = new EmbeddedMessageLog();
-        log._log = CommitLog.Open(options, log);   // the recovery scan replays every record into the indexes
+        ArgumentNullException.ThrowIfNull(logOptions);
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
+        Directory.CreateDirectory(logOptions.Directory);
+        CheckpointData? checkpoint = CheckpointFile.Read(logOptions.Directory);
+
+        // New settles go to a generation after every existing file, never appended behind a torn record.
+        long replayGeneration = checkpoint?.JournalGeneration ?? 0;
+        var log = new EmbeddedMessageLog(logOptions, options, NextJournalGeneration(logOptions.Directory, replayGeneration));
+        try
+        {
+            if (checkpoint is not null)
+            {
+                foreach (TopicCheckpoint saved in checkpoint.Topics)
+                {
+                    log.RestoreTopic(saved);
+                }
+            }
+
+            log._log = CommitLog.Open(logOptions, log, checkpoint?.ReplayFrom ?? 0);
+            log.ReplayJournal(replayGeneration);
+        }
+        catch
+        {
+            log._journal.Dispose();
+            log._log?.DisposeAsync().AsTask().GetAwaiter().GetResult();
+            throw;
+        }
+
+        log._background = Task.Run(log.BackgroundLoopAsync);
         return log;
     }
 
     public bool TopicExists(string topic) => _topics.ContainsKey(topic);
 
-    public long EndOffset(string topic) => Get(topic).Count;
+    public long EndOffset(string topic) => Get(topic).Index.Count;
 
     public async ValueTask<bool> CreateTopicAsync(string topic, CancellationToken cancellationToken = default)
     {
@@ -89,21 +145,112 @@ public sealed class EmbeddedMessageLog : IMessageLog, ICommitLogListener
     {
         ArgumentOutOfRangeException.ThrowIfNegative(fromOffset);
         ArgumentOutOfRangeException.ThrowIfNegative(maxCount);
-        TopicIndex index = Get(topic);
-        var result = new List<StoredMessage>((int)Math.Clamp(index.Count - fromOffset, 0, maxCount));
-        for (long offset = fromOffset; result.Count < maxCount && index.TryGet(offset, out IndexEntry entry); offset++)
+        TopicIndex index = Get(topic).Index;
+        long offset = Math.Max(fromOffset, index.Start);
+        var result = new List<StoredMessage>((int)Math.Clamp(index.Count - offset, 0, maxCount));
+        for (; result.Count < maxCount && index.TryGet(offset, out IndexEntry entry); offset++)
         {
-            CommitLogRecord record = _log.Read(entry.Position);
-            result.Add(new StoredMessage(topic, offset, record.Position, record.Timestamp, record.RoutingKeyHash, record.Properties, record.Body));
+            result.Add(ReadEntry(topic, offset, entry));
         }
 
         return result;
     }
 
-    /// <summary>Bytes held by the index chunks of <paramref name="topic"/> (memory measurement).</summary>
-    internal long IndexBytes(string topic) => Get(topic).AllocatedBytes;
+    public IReadOnlyList<TakenMessage> TakeReady(string topic, int maxCount)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(maxCount);
+        Topic t = Get(topic);
+        var taken = new List<TakenMessage>(Math.Min(maxCount, 256));
+        while (taken.Count < maxCount && t.Consumption.TryTake(t.Index.Count, out long offset, out bool redelivered))
+        {
+            if (!t.Index.TryGet(offset, out IndexEntry entry))
+            {
+                // Discarded by a retention policy that allows it while this was being taken: gone, not deliverable.
+                t.Consumption.Settle(offset);
+                continue;
+            }
 
-    public ValueTask DisposeAsync() => _log.DisposeAsync();
+            taken.Add(new TakenMessage(ReadEntry(topic, offset, entry), redelivered));
+        }
+
+        return taken;
+    }
+
+    public bool Settle(string topic, long offset) => Get(topic).Consumption.Settle(offset);
+
+    public bool Requeue(string topic, long offset) => Get(topic).Consumption.Requeue(offset);
+
+    public long Purge(string topic)
+    {
+        Topic t = Get(topic);
+        return t.Consumption.Purge(t.Index.Count);
+    }
+
+    public TopicStats GetStats(string topic)
+    {
+        Topic t = Get(topic);
+        long end = t.Index.Count;
+        return new TopicStats(t.Index.Start, end, t.Consumption.Ready(end), t.Consumption.InFlight, t.Consumption.Watermark, t.Index.RetainedBytes);
+    }
+
+    public long SeekByTimestamp(string topic, long timestamp) => Get(topic).Index.SeekByTimestamp(timestamp);
+
+    public void SetRetention(string topic, TopicRetention retention)
+    {
+        ArgumentNullException.ThrowIfNull(retention);
+        if (retention.MaxAge is { } age)
+        {
+            ArgumentOutOfRangeException.ThrowIfNegative(age.Ticks, nameof(retention));
+        }
+
+        if (retention.MaxBytes is { } bytes)
+        {
+            ArgumentOutOfRangeException.ThrowIfNegative(bytes, nameof(retention));
+        }
+
+        Topic t = Get(topic);
+        lock (t)
+        {
+            t.Retention = retention;
+            _journal.Record(new JournalRecord(
+                JournalRecordKind.Retention, t.Index.Id, (long?)retention.MaxAge?.TotalMilliseconds ?? -1, retention.MaxBytes ?? -1, CheckpointFile.Flags(retention)));
+        }
+    }
+
+    /// <summary>Bytes of index arrays <paramref name="topic"/> holds in memory (measurements and tests).</summary>
+    internal long IndexBytes(string topic) => Get(topic).Index.ResidentBytes;
+
+    /// <summary>Writes buffered settles now (tests; normally every <see cref="MessageLogOptions.StateFlushInterval"/>).</summary>
+    internal void FlushState() => _journal.Flush();
+
+    public async ValueTask DisposeAsync()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
+
+        await _stop.CancelAsync().ConfigureAwait(false);
+        await _background.ConfigureAwait(false);
+        try
+        {
+            _journal.Flush();
+            if (_options.CheckpointOnDispose)
+            {
+                await RunMaintenanceAsync().ConfigureAwait(false);
+            }
+        }
+        catch (IOException)
+        {
+            // Shutting down on a failing disk: the next open replays from the previous checkpoint.
+        }
+        finally
+        {
+            await _log.DisposeAsync().ConfigureAwait(false);
+            _journal.Dispose();
+            _stop.Dispose();
+        }
+    }
 
     IReadOnlyList<long> ICommitLogListener.OnAppended(long position, int length, RecordKind kind, LogMessage message) =>
         Apply(position, length, kind, message);
@@ -117,25 +264,124 @@ public sealed class EmbeddedMessageLog : IMessageLog, ICommitLogListener
         switch (kind)
         {
             case RecordKind.TopicCreated:
-                return _topics.TryAdd(message.Topics[0], new TopicIndex(message.Topics[0])) ? Created : NotCreated;
+                {
+                    string name = message.Topics[0];
+                    if (_topics.ContainsKey(name))
+                    {
+                        return NotCreated;
+                    }
+
+                    _topics[name] = NewTopic(position, name);
+                    return Created;
+                }
+
             case RecordKind.TopicDeleted:
-                return _topics.TryRemove(message.Topics[0], out _) ? Created : NotCreated;
+                if (!_topics.TryRemove(message.Topics[0], out Topic? deleted))
+                {
+                    return NotCreated;
+                }
+
+                lock (_deletedLock)
+                {
+                    _deletedSinceCheckpoint.Add(deleted.Index);
+                }
+
+                return Created;
             default:
                 var offsets = new long[message.Topics.Count];
                 var entry = new IndexEntry(position, length, message.RoutingKeyHash, message.Timestamp);
                 for (int i = 0; i < offsets.Length; i++)
                 {
                     // A topic deleted between the append's check and its turn in the log does not get the message.
-                    offsets[i] = _topics.TryGetValue(message.Topics[i], out TopicIndex? index) ? index.Append(entry) : -1;
+                    offsets[i] = _topics.TryGetValue(message.Topics[i], out Topic? topic) ? topic.Index.Append(entry) : -1;
                 }
 
                 return offsets;
         }
     }
 
-    private TopicIndex Get(string topic) =>
-        _topics.TryGetValue(topic, out TopicIndex? index) ? index : throw new KeyNotFoundException($"Topic '{topic}' does not exist.");
+    private StoredMessage ReadEntry(string topic, long offset, IndexEntry entry)
+    {
+        CommitLogRecord record = _log.Read(entry.Position);
+        return new StoredMessage(topic, offset, record.Position, record.Timestamp, record.RoutingKeyHash, record.Properties, record.Body);
+    }
+
+    private Topic NewTopic(long id, string name) =>
+        new(new TopicIndex(id, name, Path.Combine(_indexDirectory, id.ToString("D20", System.Globalization.CultureInfo.InvariantCulture)), _cache),
+            new TopicConsumption(id, _journal));
+
+    private void RestoreTopic(TopicCheckpoint saved)
+    {
+        Topic topic = NewTopic(saved.Id, saved.Name);
+        topic.Index.Restore(saved.Count, saved.Start, saved.RetainedBytes, saved.LastTimestamp);
+        topic.Retention = saved.Retention;
+        topic.Consumption.RestoreSettled(0, saved.Consumption.Watermark);
+        foreach ((long start, long end) in saved.Consumption.Settled)
+        {
+            topic.Consumption.RestoreSettled(start, end);
+        }
+
+        topic.Consumption.RestoreCursor(saved.Consumption.Cursor);
+        _topics[saved.Name] = topic;
+    }
+
+    private void ReplayJournal(long fromGeneration)
+    {
+        var byId = _topics.Values.ToDictionary(t => t.Index.Id);
+        foreach (JournalRecord record in StateJournal.Replay(_logOptions.Directory, fromGeneration))
+        {
+            if (!byId.TryGetValue(record.Topic, out Topic? topic))
+            {
+                continue;   // deleted since
+            }
+
+            switch (record.Kind)
+            {
+                case JournalRecordKind.Settled:
+                    topic.Consumption.RestoreSettled(record.A, record.B);
+                    break;
+                case JournalRecordKind.Cursor:
+                    topic.Consumption.RestoreCursor(record.A);
+                    break;
+                case JournalRecordKind.Retention:
+                    topic.Retention = CheckpointFile.FromJournal(record.A, record.B, record.C);
+                    break;
+            }
+        }
+
+        foreach (Topic topic in byId.Values)
+        {
+            topic.Consumption.ClampTo(topic.Index.Count);
+        }
+    }
+
+    private static long NextJournalGeneration(string directory, long checkpointGeneration)
+    {
+        long max = checkpointGeneration;
+        foreach (string path in Directory.GetFiles(directory, "state-*.journal"))
+        {
+            if (long.TryParse(Path.GetFileNameWithoutExtension(path).AsSpan("state-".Length), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out long generation))
+            {
+                max = Math.Max(max, generation);
+            }
+        }
+
+        return max + 1;
+    }
+
+    private Topic Get(string topic) =>
+        _topics.TryGetValue(topic, out Topic? t) ? t : throw new KeyNotFoundException($"Topic '{topic}' does not exist.");
 
     private static LogMessage Control(string topic) =>
         new(default, default, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds(), [topic]);
+
+    /// <summary>A topic: its index, its queue consumption state, and its retention.</summary>
+    private sealed class Topic(TopicIndex index, TopicConsumption consumption)
+    {
+        public TopicIndex Index { get; } = index;
+
+        public TopicConsumption Consumption { get; } = consumption;
+
+        public TopicRetention Retention { get; set; } = TopicRetention.None;
+    }
 }

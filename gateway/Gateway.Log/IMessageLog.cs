@@ -43,7 +43,58 @@ public interface IMessageLog : IAsyncDisposable
 
     /// <summary>The offset the next message appended to <paramref name="topic"/> will get.</summary>
     long EndOffset(string topic);
+
+    /// <summary>
+    /// Queue consumption: takes up to <paramref name="maxCount"/> ready messages (requeued ones first,
+    /// in offset order, then new ones) and marks them in flight until <see cref="Settle"/> or
+    /// <see cref="Requeue"/>. A topic has one consumption state: it is one queue.
+    /// </summary>
+    IReadOnlyList<TakenMessage> TakeReady(string topic, int maxCount);
+
+    /// <summary>Settles an in-flight message (ack; reject or nack without requeue). False if it was not in flight (unknown or double settle).</summary>
+    bool Settle(string topic, long offset);
+
+    /// <summary>Puts an in-flight message back (nack/reject with requeue, channel closed). False if it was not in flight.</summary>
+    bool Requeue(string topic, long offset);
+
+    /// <summary>Settles every ready message (queue.purge; in-flight ones stay) and returns how many.</summary>
+    long Purge(string topic);
+
+    /// <summary>Offsets, counts and retained bytes of <paramref name="topic"/>.</summary>
+    TopicStats GetStats(string topic);
+
+    /// <summary>The first retained offset with a timestamp ≥ <paramref name="timestamp"/> (Unix ms), or the end offset if none: replay and reset-to-time start there.</summary>
+    long SeekByTimestamp(string topic, long timestamp);
+
+    /// <summary>Sets how long settled messages are kept (see <see cref="TopicRetention"/>); durable.</summary>
+    void SetRetention(string topic, TopicRetention retention);
 }
+
+/// <summary>
+/// What a topic keeps. By default (<see cref="None"/>) a settled message is reclaimable at once,
+/// which is a RabbitMQ queue. With <see cref="KeepSettled"/>, settled messages stay for replay until
+/// <see cref="MaxAge"/> or <see cref="MaxBytes"/> (null: no limit on that axis) drops them. A message
+/// that is not settled is never dropped unless <see cref="DiscardUnsettled"/> says the limits apply
+/// to it too.
+/// </summary>
+public sealed record TopicRetention(bool KeepSettled = false, TimeSpan? MaxAge = null, long? MaxBytes = null, bool DiscardUnsettled = false)
+{
+    public static TopicRetention None { get; } = new();
+}
+
+/// <summary>A topic's state.</summary>
+/// <param name="StartOffset">First retained offset.</param>
+/// <param name="EndOffset">Offset the next append gets.</param>
+/// <param name="Ready">Messages ready for delivery (queue.declare-ok / basic.get-ok message count).</param>
+/// <param name="InFlight">Delivered, not settled.</param>
+/// <param name="Watermark">Every offset below it is settled.</param>
+/// <param name="RetainedBytes">Record bytes of the retained offsets (a message shared by several topics counts in each).</param>
+public readonly record struct TopicStats(long StartOffset, long EndOffset, long Ready, long InFlight, long Watermark, long RetainedBytes);
+
+/// <summary>A message taken for delivery.</summary>
+/// <param name="Message">The message.</param>
+/// <param name="Redelivered">It was delivered before (requeued, or possibly delivered before a restart): AMQP's redelivered flag.</param>
+public sealed record TakenMessage(StoredMessage Message, bool Redelivered);
 
 /// <summary>A message to append.</summary>
 /// <param name="Properties">Opaque encoded properties (the gateway stores the AMQP content header here).</param>

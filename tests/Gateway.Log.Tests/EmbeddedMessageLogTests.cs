@@ -108,11 +108,19 @@ public sealed class EmbeddedMessageLogTests : IDisposable
     }
 
     [Fact]
-    public async Task Index_memory_is_chunked_and_an_idle_topic_holds_none()
+    public async Task Index_memory_is_chunked_grows_with_the_tail_and_is_released_when_idle()
     {
-        await using EmbeddedMessageLog log = Open();
-        await log.CreateTopicAsync("idle");
+        await using EmbeddedMessageLog log = EmbeddedMessageLog.Open(
+            new CommitLogOptions { Directory = _dir.Path, SegmentSize = 1024 * 1024, FsyncPolicy = FsyncPolicy.None },
+            new MessageLogOptions { MaintenanceInterval = null, IndexCacheBytes = 0 });
+        await log.CreateTopicAsync("empty");
+        await log.CreateTopicAsync("small");
         await log.CreateTopicAsync("busy");
+        for (int i = 0; i < 3; i++)
+        {
+            await log.AppendAsync(new LogMessage(default, new byte[1], i, ["small"]));
+        }
+
         int n = TopicIndex.ChunkSize + 1;
         var appends = new List<Task>();
         for (int i = 0; i < n; i++)
@@ -121,9 +129,21 @@ public sealed class EmbeddedMessageLogTests : IDisposable
         }
 
         await Task.WhenAll(appends);
-        Assert.Equal(0, log.IndexBytes("idle"));
-        Assert.Equal(2L * TopicIndex.ChunkSize * 24, log.IndexBytes("busy"));   // two arrays of 24-byte entries
+        Assert.Equal(0, log.IndexBytes("empty"));
+        Assert.Equal(16 * 24, log.IndexBytes("small"));   // the tail starts at 16 entries, not a whole chunk
+        Assert.Equal(16 * 24, log.IndexBytes("busy"));    // the sealed chunk went to its file and (budget 0) out of memory
+
+        // The first checkpoint writes the tails; the next one finds them idle and releases them.
+        await log.RunMaintenanceAsync();
+        await log.RunMaintenanceAsync();
+        Assert.Equal(0, log.IndexBytes("small"));
+        Assert.Equal(0, log.IndexBytes("busy"));
+
+        // Everything still reads (chunks come back from their files), and appends continue behind a released tail.
         Assert.Equal(n, log.EndOffset("busy"));
+        Assert.Equal(5, log.Read("busy", 5, 1).Single().Timestamp);
         Assert.Equal(n - 1, log.Read("busy", n - 1, 1).Single().Timestamp);
+        Assert.Equal(1, (await log.AppendAsync(new LogMessage(default, new byte[1], 7, ["small", "busy"]))).TopicOffsets[0] - 2);
+        Assert.Equal([0, 1, 2, 7], log.Read("small", 0, 10).Select(m => m.Timestamp));
     }
 }

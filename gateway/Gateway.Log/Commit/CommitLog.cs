@@ -87,12 +87,18 @@ public sealed class CommitLog : IAsyncDisposable
     /// <summary>Opens (recovering) or creates the log in <see cref="CommitLogOptions.Directory"/>.</summary>
     public static CommitLog Open(CommitLogOptions options) => Open(options, listener: null);
 
-    internal static CommitLog Open(CommitLogOptions options, ICommitLogListener? listener)
+    /// <summary>
+    /// Opens the log; the recovery scan validates and replays into <paramref name="listener"/> only
+    /// the records at or after <paramref name="replayFrom"/> (a record boundary that was durable when
+    /// a checkpoint recorded it). Earlier segments are sealed and fsynced, so they are opened unscanned;
+    /// each of their records is still checksummed when read.
+    /// </summary>
+    internal static CommitLog Open(CommitLogOptions options, ICommitLogListener? listener, long replayFrom = 0)
     {
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
         System.IO.Directory.CreateDirectory(options.Directory);
-        (Segment[] segments, long writeOffset, CommitLogRecovery recovery) = Recover(options, listener);
+        (Segment[] segments, long writeOffset, CommitLogRecovery recovery) = Recover(options, listener, replayFrom);
         return new CommitLog(options, listener, segments, writeOffset, recovery);
     }
 
@@ -128,6 +134,60 @@ public sealed class CommitLog : IAsyncDisposable
         return await pending.Task.ConfigureAwait(false);
     }
 
+    /// <summary>
+    /// Runs <paramref name="action"/> on the writer thread between batches, after everything appended
+    /// before it is durable (the log is fsynced first under every policy), and passes it
+    /// <see cref="EndPosition"/>. Nothing is appended while it runs, so it sees the listener's state
+    /// exactly as of that position: checkpoints snapshot the indexes this way.
+    /// </summary>
+    internal async ValueTask<long> RunOnWriterAsync(Action<long> action, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(action);
+        ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
+        var barrier = new PendingAppend(action);
+        return (await EnqueueSlowAsync(barrier, cancellationToken).ConfigureAwait(false)).Position;
+    }
+
+    /// <summary>
+    /// Deletes every segment that ends at or before <paramref name="position"/>, except the active
+    /// one. The caller guarantees nothing there is still needed and that a durable checkpoint lets
+    /// recovery start at or after <paramref name="position"/>. Returns the segments deleted.
+    /// </summary>
+    internal async ValueTask<int> ReclaimSegmentsBelowAsync(long position, CancellationToken cancellationToken = default)
+    {
+        int reclaimed = 0;
+        await RunOnWriterAsync(_ => reclaimed = ReclaimOnWriter(position), cancellationToken).ConfigureAwait(false);
+        return reclaimed;
+    }
+
+    private int ReclaimOnWriter(long position)
+    {
+        Segment[] segments = _segments;
+        int keepFrom = 0;
+        while (keepFrom < segments.Length - 1 && segments[keepFrom].Base + segments[keepFrom].Length <= position)
+        {
+            keepFrom++;
+        }
+
+        if (keepFrom == 0)
+        {
+            return 0;
+        }
+
+        // Readers holding the old array may still touch a removed file: Read reports that as a
+        // position before the start of the log, which the engine only asks for after a race with
+        // retention (the message was already gone).
+        _segments = segments[keepFrom..];
+        for (int i = 0; i < keepFrom; i++)
+        {
+            segments[i].File.Dispose();
+            _fs.Delete(SegmentPath(_options.Directory, segments[i].Base));
+        }
+
+        _fs.SyncDirectory(_options.Directory);
+        return keepFrom;
+    }
+
     /// <summary>Reads the record at <paramref name="position"/>, verifying its checksum.</summary>
     public CommitLogRecord Read(long position)
     {
@@ -140,21 +200,28 @@ public sealed class CommitLog : IAsyncDisposable
             throw new ArgumentOutOfRangeException(nameof(position), position, "No completed record at this position.");
         }
 
-        Span<byte> header = stackalloc byte[RecordFormat.HeaderSize];
-        segment.File.Read(offset, header);
-        int length = RecordFormat.ReadLength(header, position, available);
-        if (length <= 0)
+        try
         {
-            throw new MessageLogCorruptionException($"No valid record at commit-log position {position}.");
-        }
+            Span<byte> header = stackalloc byte[RecordFormat.HeaderSize];
+            segment.File.Read(offset, header);
+            int length = RecordFormat.ReadLength(header, position, available);
+            if (length <= 0)
+            {
+                throw new MessageLogCorruptionException($"No valid record at commit-log position {position}.");
+            }
 
-        byte[] record = new byte[length];
-        if (segment.File.Read(offset, record) != length || !RecordFormat.IsValid(record, position))
+            byte[] record = new byte[length];
+            if (segment.File.Read(offset, record) != length || !RecordFormat.IsValid(record, position))
+            {
+                throw new MessageLogCorruptionException($"Checksum mismatch in the record at commit-log position {position}.");
+            }
+
+            return RecordFormat.Decode(record, position);
+        }
+        catch (ObjectDisposedException) when (Volatile.Read(ref _disposed) == 0)
         {
-            throw new MessageLogCorruptionException($"Checksum mismatch in the record at commit-log position {position}.");
+            throw new ArgumentOutOfRangeException(nameof(position), position, "The segment holding this position was reclaimed.");
         }
-
-        return RecordFormat.Decode(record, position);
     }
 
     /// <summary>
@@ -266,6 +333,12 @@ public sealed class CommitLog : IAsyncDisposable
                 }
 
                 wait = null;
+                if (first.Barrier is not null)
+                {
+                    RunBarrier(first);
+                    continue;
+                }
+
                 try
                 {
                     EnsureRoom(first.Length);
@@ -315,7 +388,8 @@ public sealed class CommitLog : IAsyncDisposable
         PendingAppend? next = first;
         while (next is not null)
         {
-            if (batch.Count > 0 && (used + (long)next.Length > room || used + (long)next.Length > _options.MaxBatchBytes))
+            if (next.Barrier is not null
+                || (batch.Count > 0 && (used + (long)next.Length > room || used + (long)next.Length > _options.MaxBatchBytes)))
             {
                 return next;
             }
@@ -379,6 +453,25 @@ public sealed class CommitLog : IAsyncDisposable
             IReadOnlyList<long> offsets = _listener?.OnAppended(position, p.Length, p.Kind, p.Message) ?? [];
             p.Complete(new AppendResult(position, offsets));
             position += p.Length;
+        }
+    }
+
+    private void RunBarrier(PendingAppend barrier)
+    {
+        try
+        {
+            if (_dirty)
+            {
+                Flush();
+            }
+
+            long end = _active.Base + _writeOffset;
+            barrier.Barrier!(end);
+            barrier.Complete(new AppendResult(end, []));
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            barrier.Fail(ex);
         }
     }
 
@@ -463,7 +556,7 @@ public sealed class CommitLog : IAsyncDisposable
     private static string SegmentPath(string directory, long baseOffset) =>
         Path.Combine(directory, baseOffset.ToString("D20", CultureInfo.InvariantCulture) + ".seg");
 
-    private static (Segment[] Segments, long WriteOffset, CommitLogRecovery Recovery) Recover(CommitLogOptions options, ICommitLogListener? listener)
+    private static (Segment[] Segments, long WriteOffset, CommitLogRecovery Recovery) Recover(CommitLogOptions options, ICommitLogListener? listener, long replayFrom)
     {
         ILogFileSystem fs = options.FileSystem;
         var found = new List<(long Base, string Path)>();
@@ -476,6 +569,11 @@ public sealed class CommitLog : IAsyncDisposable
         }
 
         found.Sort((x, y) => x.Base.CompareTo(y.Base));
+        if (found.Count == 0 && replayFrom > 0)
+        {
+            throw new MessageLogCorruptionException($"The checkpoint starts recovery at position {replayFrom} but the commit log has no segments.");
+        }
+
         if (found.Count == 0)
         {
             ILogFile file = fs.Create(SegmentPath(options.Directory, 0), options.SegmentSize);
@@ -503,7 +601,23 @@ public sealed class CommitLog : IAsyncDisposable
                     throw new MessageLogCorruptionException($"Segment {found[i - 1].Path} is shorter than its successor's position implies.");
                 }
 
-                (long end, long count, bool clean) = ScanSegment(segment, ref window, listener);
+                if (i == 0 && segment.Base > replayFrom)
+                {
+                    throw new MessageLogCorruptionException($"The commit log starts at {segment.Base}, after the checkpoint's recovery position {replayFrom}.");
+                }
+
+                if (!last && segment.Base + segment.Length <= replayFrom)
+                {
+                    continue;   // before the checkpoint: sealed, fsynced, indexed already
+                }
+
+                long scanFrom = Math.Max(0, replayFrom - segment.Base);
+                if (scanFrom > segment.Length)
+                {
+                    throw new MessageLogCorruptionException($"The checkpoint's recovery position {replayFrom} is beyond the end of the commit log.");
+                }
+
+                (long end, long count, bool clean) = ScanSegment(segment, scanFrom, ref window, listener);
                 records += count;
                 if (!clean && !last)
                 {
@@ -541,11 +655,11 @@ public sealed class CommitLog : IAsyncDisposable
     }
 
     /// <summary>Validates the records of one segment in order; returns where valid data ends and whether it ended cleanly.</summary>
-    private static (long End, long Records, bool Clean) ScanSegment(Segment segment, ref byte[] window, ICommitLogListener? listener)
+    private static (long End, long Records, bool Clean) ScanSegment(Segment segment, long from, ref byte[] window, ICommitLogListener? listener)
     {
         long windowStart = 0;
         int windowLength = 0;
-        long offset = 0;
+        long offset = from;
         long count = 0;
         while (segment.Length - offset >= RecordFormat.HeaderSize)
         {
@@ -637,14 +751,33 @@ public sealed class CommitLog : IAsyncDisposable
 
     private sealed record Segment(long Base, long Length, ILogFile File);
 
-    private sealed class PendingAppend(LogMessage message, RecordKind kind, int length)
-        : TaskCompletionSource<AppendResult>(TaskCreationOptions.RunContinuationsAsynchronously)
+    private sealed class PendingAppend : TaskCompletionSource<AppendResult>
     {
-        public LogMessage Message { get; } = message;
+        private static readonly LogMessage NoMessage = new(default, default, 0, []);
 
-        public RecordKind Kind { get; } = kind;
+        public PendingAppend(LogMessage message, RecordKind kind, int length)
+            : base(TaskCreationOptions.RunContinuationsAsynchronously)
+        {
+            Message = message;
+            Kind = kind;
+            Length = length;
+        }
 
-        public int Length { get; } = length;
+        /// <summary>A unit of work for the writer thread instead of a record (see <see cref="RunOnWriterAsync"/>).</summary>
+        public PendingAppend(Action<long> barrier)
+            : base(TaskCreationOptions.RunContinuationsAsynchronously)
+        {
+            Message = NoMessage;
+            Barrier = barrier;
+        }
+
+        public LogMessage Message { get; }
+
+        public RecordKind Kind { get; }
+
+        public int Length { get; }
+
+        public Action<long>? Barrier { get; }
 
         public void Complete(AppendResult result) => TrySetResult(result);
 
