@@ -307,7 +307,7 @@ public sealed partial class EmbeddedMessageLog : IMessageLog, ICommitLogListener
     }
 
     private Topic NewTopic(long id, string name) =>
-        new(new TopicIndex(id, name, Path.Combine(_indexDirectory, id.ToString("D20", System.Globalization.CultureInfo.InvariantCulture)), _cache),
+        new(new TopicIndex(id, name, _indexDirectory, _cache),
             new TopicConsumption(id, _journal));
 
     private void RestoreTopic(TopicCheckpoint saved)

@@ -7,7 +7,10 @@ namespace Gateway.Log.Consumption;
 /// </summary>
 internal sealed class OffsetRanges
 {
-    private readonly List<(long Start, long End)> _ranges = [];
+    private static readonly List<(long Start, long End)> NoRanges = [];
+
+    // Allocated on the first settle above the watermark: most queues never have one.
+    private List<(long Start, long End)> _ranges = NoRanges;
 
     public int RangeCount => _ranges.Count;
 
@@ -31,6 +34,11 @@ internal sealed class OffsetRanges
         if (start >= end)
         {
             return;
+        }
+
+        if (ReferenceEquals(_ranges, NoRanges))
+        {
+            _ranges = [];
         }
 
         // Merge with every range that overlaps or touches [start, end).
@@ -83,8 +91,6 @@ internal sealed class OffsetRanges
 
         return count;
     }
-
-    public void Clear() => _ranges.Clear();
 
     private int IndexAtOrBefore(long offset)
     {

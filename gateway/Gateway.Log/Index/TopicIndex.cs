@@ -36,18 +36,20 @@ internal sealed class TopicIndex
 
     private readonly IndexChunkCache _cache;
     private readonly Lock _loadLock = new();
-    private readonly ConcurrentDictionary<int, IndexEntry[]> _unwrittenSealed = new();
+    private readonly string _indexRoot;
+    private ConcurrentDictionary<int, IndexEntry[]>? _unwrittenSealed;   // only after a failed chunk write
     private IndexEntry[]?[] _chunks = [];
     private long _count;
     private long _start;
     private long _bytes;
     private long _lastTimestamp;
 
-    public TopicIndex(long id, string name, string directory, IndexChunkCache cache)
+    /// <param name="indexRoot">The directory holding every topic's index directory (shared string: an idle topic should not own one).</param>
+    public TopicIndex(long id, string name, string indexRoot, IndexChunkCache cache)
     {
         Id = id;
         Name = name;
-        Directory = directory;
+        _indexRoot = indexRoot;
         _cache = cache;
     }
 
@@ -56,8 +58,8 @@ internal sealed class TopicIndex
 
     public string Name { get; }
 
-    /// <summary>Where this topic's chunk files live.</summary>
-    public string Directory { get; }
+    /// <summary>Where this topic's chunk files live: named after <see cref="Id"/>, since a name can be reused after a delete.</summary>
+    public string Directory => Path.Combine(_indexRoot, Id.ToString("D20", CultureInfo.InvariantCulture));
 
     /// <summary>Entries published so far; the next append gets this offset.</summary>
     public long Count => Volatile.Read(ref _count);
@@ -292,7 +294,7 @@ internal sealed class TopicIndex
             {
                 RandomAccess.Write(file, MemoryMarshal.AsBytes(pending.Tail.AsSpan()), 0);
             }
-            else if (_unwrittenSealed.TryGetValue(chunk, out IndexEntry[]? entries))
+            else if (_unwrittenSealed is not null && _unwrittenSealed.TryGetValue(chunk, out IndexEntry[]? entries))
             {
                 RandomAccess.Write(file, MemoryMarshal.AsBytes(entries.AsSpan()), 0);
             }
@@ -301,11 +303,14 @@ internal sealed class TopicIndex
         }
 
         // Chunks whose write failed at sealing are on disk now, so they may be evicted like any other.
-        foreach ((int chunk, IndexEntry[] entries) in _unwrittenSealed)
+        if (_unwrittenSealed is { } unwritten)
         {
-            if (chunk >= pending.FirstChunk && chunk < pending.FirstChunk + pending.ChunkCount && _unwrittenSealed.TryRemove(chunk, out _))
+            foreach ((int chunk, IndexEntry[] entries) in unwritten)
             {
-                _cache.Add(this, chunk, entries);
+                if (chunk >= pending.FirstChunk && chunk < pending.FirstChunk + pending.ChunkCount && unwritten.TryRemove(chunk, out _))
+                {
+                    _cache.Add(this, chunk, entries);
+                }
             }
         }
     }
@@ -355,7 +360,7 @@ internal sealed class TopicIndex
         {
             // Out of space for index files: keep the chunk in memory (not evictable); the next
             // checkpoint writes it again from here.
-            _unwrittenSealed[chunk] = entries;
+            LazyInitializer.EnsureInitialized(ref _unwrittenSealed)[chunk] = entries;
             return;
         }
 
