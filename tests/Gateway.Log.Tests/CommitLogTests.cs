@@ -297,16 +297,27 @@ public sealed class FsyncPolicyTests : IDisposable
     {
         using var gate = new SemaphoreSlim(0);
         var fs = new TestFileSystem();
+        // The interval is long enough for 20 page-cache appends on a loaded CI machine; if an fsync
+        // still falls due during them, the watcher below releases it and the test fails instead of hanging.
         await using CommitLog log = CommitLog.Open(new CommitLogOptions
         {
             Directory = _dir.Path,
             SegmentSize = 64 * 1024,
             FsyncPolicy = FsyncPolicy.Interval,
-            FsyncInterval = TimeSpan.FromMilliseconds(500),
+            FsyncInterval = TimeSpan.FromSeconds(3),
             FileSystem = fs,
         });
         long before = log.Fsyncs;
         fs.FlushGate = gate;
+        bool appending = true;
+        bool fsyncWhileAppending = false;
+        Task watcher = Task.Run(async () =>
+        {
+            await fs.FlushEntered.WaitAsync();
+            fsyncWhileAppending = Volatile.Read(ref appending);
+            fs.FlushGate = null;
+            gate.Release();
+        });
 
         // Completes although no fsync can finish: Interval promises only the page cache.
         for (int i = 0; i < 20; i++)
@@ -314,10 +325,11 @@ public sealed class FsyncPolicyTests : IDisposable
             await log.AppendAsync(CommitLogTests.Message(i, 100));
         }
 
-        // Then the idle writer fsyncs once the interval is up (held here, and released).
-        Assert.True(await fs.FlushEntered.WaitAsync(TimeSpan.FromSeconds(10)));
-        fs.FlushGate = null;
-        gate.Release();
+        Volatile.Write(ref appending, false);
+
+        // Then the idle writer fsyncs once the interval is up (held at the gate until the watcher releases it).
+        Assert.True(await Task.WhenAny(watcher, Task.Delay(TimeSpan.FromSeconds(15))) == watcher, "no fsync after the interval");
+        Assert.False(fsyncWhileAppending, "an fsync fell due while appending; the interval is too short for this machine");
         Assert.InRange(log.Fsyncs - before, 1, 2);
     }
 

@@ -469,8 +469,9 @@ public sealed class CommitLog : IAsyncDisposable
             barrier.Barrier!(end);
             barrier.Complete(new AppendResult(end, []));
         }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        catch (Exception ex)
         {
+            // The work failed, not the log: its caller gets the exception and the writer carries on.
             barrier.Fail(ex);
         }
     }
