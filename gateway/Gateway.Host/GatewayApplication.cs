@@ -1,5 +1,8 @@
 using System.Net;
 using System.Security.Cryptography.X509Certificates;
+using Gateway.Broker.Topology;
+using Gateway.Log;
+using Gateway.Log.Commit;
 using Gateway.Server.Hosting;
 using Gateway.Server.Security;
 using MetaService.Contracts;
@@ -48,8 +51,15 @@ public static class GatewayApplication
         var options = ReadOptions(builder.Configuration);
         Directory.CreateDirectory(options.DataDir);
         var (metadata, credentials, follower) = await OpenMetadataAsync(options);
+        var log = EmbeddedMessageLog.Open(new CommitLogOptions { Directory = Path.Combine(options.DataDir, "log") });
+        var topology = new TopologyService(metadata, log);
+        // Embedded metadata belongs to this gateway alone: every exclusive queue in it belonged to a
+        // connection of an earlier run, and RabbitMQ deletes those with their connection.
+        await topology.StartAsync(isOrphanedExclusive: _ => options.Metadata == GatewayOptions.EmbeddedMetadata);
         builder.Services.AddSingleton(metadata);
         builder.Services.AddSingleton(credentials);
+        builder.Services.AddSingleton<IMessageLog>(log);
+        builder.Services.AddSingleton(topology);
         builder.Services.AddAmqpGateway(options);
         builder.Logging.AddSimpleConsole(o =>
         {
@@ -77,6 +87,9 @@ public static class GatewayApplication
         {
             app.Lifetime.ApplicationStopping.Register(() => follower.DisposeAsync().AsTask().GetAwaiter().GetResult());
         }
+
+        // After the listener stopped (no more appends): a clean close checkpoints the log for a fast restart.
+        app.Lifetime.ApplicationStopped.Register(() => log.DisposeAsync().AsTask().GetAwaiter().GetResult());
 
         return app;
     }

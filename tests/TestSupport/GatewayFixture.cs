@@ -18,11 +18,13 @@ public sealed class GatewayFixture : IAsyncDisposable
 {
     private readonly WebApplication _app;
     private readonly string _dataDir;
+    private readonly bool _ownsDataDir;
 
-    private GatewayFixture(WebApplication app, string dataDir, FakeTimeProvider? time, CapturingLoggerProvider logs)
+    private GatewayFixture(WebApplication app, string dataDir, bool ownsDataDir, FakeTimeProvider? time, CapturingLoggerProvider logs)
     {
         _app = app;
         _dataDir = dataDir;
+        _ownsDataDir = ownsDataDir;
         Time = time;
         Logs = logs;
         // The plain AMQP listener (an AMQPS listener, when configured, reports as https://).
@@ -30,7 +32,14 @@ public sealed class GatewayFixture : IAsyncDisposable
         Port = new Uri(address).Port;
         Metrics = app.Services.GetRequiredService<GatewayMetrics>();
         Metadata = app.Services.GetRequiredService<IMetadataStore>();
+        Log = app.Services.GetRequiredService<Gateway.Log.IMessageLog>();
     }
+
+    /// <summary>The gateway's message log (the embedded engine in the fixture's data directory).</summary>
+    public Gateway.Log.IMessageLog Log { get; }
+
+    /// <summary>Where this gateway keeps its metadata and log.</summary>
+    public string DataDir => _dataDir;
 
     /// <summary>The gateway's metadata store (embedded SQLite in the fixture's data directory by default).</summary>
     public IMetadataStore Metadata { get; }
@@ -56,9 +65,14 @@ public sealed class GatewayFixture : IAsyncDisposable
 
     public CapturingLoggerProvider Logs { get; }
 
-    public static async Task<GatewayFixture> StartAsync(bool fakeTime = false, params string[] extraArgs)
+    public static Task<GatewayFixture> StartAsync(bool fakeTime = false, params string[] extraArgs) =>
+        StartOnDataDirAsync(dataDir: null, fakeTime, extraArgs);
+
+    /// <summary>Starts a gateway on <paramref name="dataDir"/> (kept after dispose, for restart tests) or on a fresh temporary one.</summary>
+    public static async Task<GatewayFixture> StartOnDataDirAsync(string? dataDir, bool fakeTime = false, params string[] extraArgs)
     {
-        var dataDir = Directory.CreateTempSubdirectory("gateway-test-").FullName;
+        bool ownsDataDir = dataDir is null;
+        dataDir ??= Directory.CreateTempSubdirectory("gateway-test-").FullName;
         var time = fakeTime ? new FakeTimeProvider(DateTimeOffset.UtcNow) : null;
         var logs = new CapturingLoggerProvider();
         string[] args = ["--port", "0", "--bind", "127.0.0.1", "--data-dir", dataDir, .. extraArgs];
@@ -74,7 +88,7 @@ public sealed class GatewayFixture : IAsyncDisposable
             builder.Logging.SetMinimumLevel(LogLevel.Debug);
         });
         await app.StartAsync();
-        return new GatewayFixture(app, dataDir, time, logs);
+        return new GatewayFixture(app, dataDir, ownsDataDir, time, logs);
     }
 
     /// <summary>
@@ -124,6 +138,11 @@ public sealed class GatewayFixture : IAsyncDisposable
     {
         await _app.StopAsync();
         await _app.DisposeAsync();
+        if (!_ownsDataDir)
+        {
+            return;
+        }
+
         try
         {
             Directory.Delete(_dataDir, recursive: true);

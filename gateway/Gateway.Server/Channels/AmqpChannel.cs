@@ -14,10 +14,10 @@ namespace Gateway.Server.Channels;
 /// One channel: its open/close/flow lifecycle, the soft-error model (channel.close, then discard
 /// everything but close and close-ok until close-ok), and content assembly (a content-bearing
 /// method, then one header frame, then body frames up to the declared size, nothing interleaved on
-/// this channel). AMQP classes beyond channel and access arrive with the broker (issue 5); until
-/// then they are answered 540 NOT_IMPLEMENTED.
+/// this channel). Exchange and queue methods are in AmqpChannel.Topology.cs; publishing and
+/// consuming arrive with the rest of the broker (issue 5) and are answered 540 NOT_IMPLEMENTED until then.
 /// </summary>
-internal sealed class AmqpChannel
+internal sealed partial class AmqpChannel
 {
     private readonly AmqpConnection _connection;
     private ChannelState _state = ChannelState.AwaitingOpen;
@@ -36,9 +36,10 @@ internal sealed class AmqpChannel
 
     public ValueTask HandleFrame(in Frame frame)
     {
+        ValueTask pending;
         try
         {
-            return _state == ChannelState.Closing ? HandleWhileClosing(frame) : Dispatch(frame);
+            pending = _state == ChannelState.Closing ? HandleWhileClosing(frame) : Dispatch(frame);
         }
         catch (AmqpException ex) when (!ex.IsConnectionError)
         {
@@ -48,6 +49,21 @@ internal sealed class AmqpChannel
         {
             // Arguments that do not decode: RabbitMQ reports "cannot decode" as a hard frame error.
             throw new AmqpException(ex.ReplyCode, ex.Message);
+        }
+
+        return pending.IsCompletedSuccessfully ? pending : CloseOnSoftErrorAsync(pending);
+    }
+
+    /// <summary>Methods that wait on the broker fail later; a soft error still closes only this channel.</summary>
+    private async ValueTask CloseOnSoftErrorAsync(ValueTask pending)
+    {
+        try
+        {
+            await pending;
+        }
+        catch (AmqpException ex) when (!ex.IsConnectionError)
+        {
+            await CloseWithErrorAsync(ex);
         }
     }
 
@@ -129,7 +145,7 @@ internal sealed class AmqpChannel
                 AccessRequest.Read(arguments);
                 return _connection.Output.SendMethodAsync(Number, new AccessRequestOk(1));
             default:
-                return HandleUnroutedMethod(id);
+                return HandleTopologyMethod(id, arguments) ?? HandleUnroutedMethod(id);
         }
     }
 
@@ -146,7 +162,7 @@ internal sealed class AmqpChannel
             throw new AmqpException(ReplyCode.CommandInvalid, "unimplemented method", id);
         }
 
-        // Exchanges, queues, publishing and consuming are built on the broker (issue 5).
+        // Publishing and consuming are built on the broker (issue 5).
         throw new AmqpException(ReplyCode.NotImplemented, $"{id.Name()} is not implemented by this gateway yet", id);
     }
 

@@ -1,5 +1,6 @@
 using System.Net;
 using System.Text;
+using Gateway.Broker.Topology;
 using Gateway.Protocol.Methods.Connection;
 using Gateway.Protocol.Spec;
 using Gateway.Protocol.Types;
@@ -144,6 +145,7 @@ internal sealed partial class AmqpConnection
         }
 
         VirtualHost = open.VirtualHost;
+        Session = new BrokerSession(Id, _user!.Name, VirtualHost);
         _state = ConnectionState.Open;
         StopHandshakeTimer();
         await Output.SendMethodAsync(0, new ConnectionOpenOk());

@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.IO.Pipelines;
 using System.Net;
+using Gateway.Broker.Topology;
 using Gateway.Protocol;
 using Gateway.Protocol.Frames;
 using Gateway.Protocol.Methods.Connection;
@@ -47,8 +48,10 @@ internal sealed partial class AmqpConnection
         ICredentialStore credentials,
         GatewayMetrics metrics,
         ILogger logger,
-        TimeProvider timeProvider)
+        TimeProvider timeProvider,
+        TopologyService? topology = null)
     {
+        Topology = topology;
         _transport = transport;
         _input = transport.Transport.Input;
         _options = options;
@@ -68,6 +71,12 @@ internal sealed partial class AmqpConnection
     internal ConnectionOutput Output { get; }
 
     internal ILogger Logger => _logger;
+
+    /// <summary>The broker's exchanges and queues; null only in harnesses that exercise the protocol alone.</summary>
+    internal TopologyService? Topology { get; }
+
+    /// <summary>The user and vhost as the broker sees them; set once connection.open succeeded.</summary>
+    internal BrokerSession? Session { get; private set; }
 
     internal GatewayMetrics Metrics => _metrics;
 
@@ -96,6 +105,7 @@ internal sealed partial class AmqpConnection
 
             _metrics.ChannelsChanged(-_channels.Count);
             _channels.Clear();
+            await CloseSessionAsync();
             await Output.CompleteAsync();
             await _input.CompleteAsync();
             _lifetime.Dispose();
@@ -432,6 +442,24 @@ internal sealed partial class AmqpConnection
         ConnectionState.Open => "running",
         _ => "closing",
     };
+
+    /// <summary>Exclusive queues die with their connection (RabbitMQ); a failure is logged, never thrown from teardown.</summary>
+    private async Task CloseSessionAsync()
+    {
+        if (Session is null || Topology is null)
+        {
+            return;
+        }
+
+        try
+        {
+            await Topology.SessionClosedAsync(Session);
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            AmqpConnectionLog.SessionCleanupFailed(_logger, Id, ex);
+        }
+    }
 
     private static string FrameTypeName(FrameType type) => type switch
     {

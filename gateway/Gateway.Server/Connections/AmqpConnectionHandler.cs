@@ -1,3 +1,4 @@
+using Gateway.Broker.Topology;
 using Gateway.Server.Hosting;
 using Gateway.Server.Metrics;
 using Gateway.Server.Security;
@@ -17,14 +18,17 @@ internal sealed class AmqpConnectionHandler : ConnectionHandler
     private readonly GatewayMetrics _metrics;
     private readonly ILogger<AmqpConnection> _logger;
     private readonly TimeProvider _timeProvider;
+    private readonly TopologyService? _topology;
 
     public AmqpConnectionHandler(
         GatewayOptions options,
         ICredentialStore credentials,
         GatewayMetrics metrics,
         ILogger<AmqpConnection> logger,
-        TimeProvider timeProvider)
+        TimeProvider timeProvider,
+        TopologyService? topology = null)
     {
+        _topology = topology;
         _options = options;
         _credentials = credentials;
         _metrics = metrics;
@@ -33,5 +37,5 @@ internal sealed class AmqpConnectionHandler : ConnectionHandler
     }
 
     public override Task OnConnectedAsync(ConnectionContext connection) =>
-        new AmqpConnection(connection, _options, _credentials, _metrics, _logger, _timeProvider).RunAsync();
+        new AmqpConnection(connection, _options, _credentials, _metrics, _logger, _timeProvider, _topology).RunAsync();
 }

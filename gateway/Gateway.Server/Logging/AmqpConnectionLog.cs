@@ -47,4 +47,7 @@ internal static partial class AmqpConnectionLog
 
     [LoggerMessage(2001, LogLevel.Warning, "Connection {ConnectionId} channel {Channel}: closing channel with {ReplyCode} '{ReplyText}' (class {ClassId}, method {MethodId})")]
     public static partial void ChannelError(ILogger logger, string connectionId, ushort channel, ushort replyCode, string replyText, ushort classId, ushort methodId);
+
+    [LoggerMessage(2002, LogLevel.Error, "Connection {ConnectionId}: deleting its exclusive queues failed; they are removed at the next start")]
+    public static partial void SessionCleanupFailed(ILogger logger, string connectionId, Exception exception);
 }

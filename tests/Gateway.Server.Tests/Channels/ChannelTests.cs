@@ -173,9 +173,10 @@ public sealed class ChannelTests : GatewayTest
         await using var connection = await Gateway.ClientFactory().CreateConnectionAsync();
         var channel = await connection.CreateChannelAsync();
 
-        var ex = await Assert.ThrowsAnyAsync<OperationInterruptedException>(() => channel.QueueDeclareAsync("q"));
+        // basic.* arrives with publishing and consuming (issue 5).
+        var ex = await Assert.ThrowsAnyAsync<OperationInterruptedException>(() => channel.BasicQosAsync(0, 10, false));
         Assert.Equal(540, ex.ShutdownReason!.ReplyCode);
-        Assert.Equal((ushort)50, ex.ShutdownReason.ClassId);
+        Assert.Equal((ushort)60, ex.ShutdownReason.ClassId);
         Assert.Equal((ushort)10, ex.ShutdownReason.MethodId);
     }
 

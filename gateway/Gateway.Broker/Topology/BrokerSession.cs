@@ -1,0 +1,62 @@
+using MetaService.Contracts;
+
+namespace Gateway.Broker.Topology;
+
+/// <summary>
+/// Who is asking: one AMQP connection's user and vhost. Exclusive queues are owned by
+/// <see cref="OwnerId"/> and die with the session (RabbitMQ deletes them when their connection closes).
+/// </summary>
+public sealed class BrokerSession(string ownerId, string user, string virtualHost)
+{
+    private readonly Lock _lock = new();
+    private readonly HashSet<string> _exclusiveQueues = new(StringComparer.Ordinal);
+    private Task<PermissionRecord?>? _permission;
+
+    /// <summary>Unique among the live sessions of every gateway sharing the metadata store.</summary>
+    public string OwnerId { get; } = ownerId;
+
+    public string User { get; } = user;
+
+    public string VirtualHost { get; } = virtualHost;
+
+    /// <summary>The user's permissions in the vhost, read once per session (RabbitMQ caches them per channel).</summary>
+    internal Task<PermissionRecord?> PermissionAsync(IMetadataStore store, CancellationToken cancellationToken)
+    {
+        lock (_lock)
+        {
+            return _permission ??= store.GetPermissionAsync(User, VirtualHost, cancellationToken);
+        }
+    }
+
+    internal void AddExclusiveQueue(string name)
+    {
+        lock (_lock)
+        {
+            _exclusiveQueues.Add(name);
+        }
+    }
+
+    internal void RemoveExclusiveQueue(string name)
+    {
+        lock (_lock)
+        {
+            _exclusiveQueues.Remove(name);
+        }
+    }
+
+    internal string[] TakeExclusiveQueues()
+    {
+        lock (_lock)
+        {
+            string[] queues = [.. _exclusiveQueues];
+            _exclusiveQueues.Clear();
+            return queues;
+        }
+    }
+}
+
+/// <summary>queue.declare's answer.</summary>
+/// <param name="Queue">The stored queue (its name is server-generated when an empty name was declared).</param>
+/// <param name="MessageCount">Messages ready for delivery.</param>
+/// <param name="ConsumerCount">Active consumers.</param>
+public readonly record struct QueueDeclared(QueueRecord Queue, long MessageCount, int ConsumerCount);

@@ -1,0 +1,247 @@
+using System.Collections.Concurrent;
+using Gateway.Broker.Routing;
+using Gateway.Log;
+using MetaService.Contracts;
+
+namespace Gateway.Broker.Topology;
+
+/// <summary>
+/// Exchanges, queues and bindings as a RabbitMQ client manipulates them: permission checks in
+/// rabbit_channel's order, the metadata store for the declarations (it owns equivalence, 404s,
+/// reserved names and atomicity across gateways), the log for each queue's topic and its counts,
+/// and the routing tables publishers read. Refusals are <see cref="MetadataException"/>s carrying
+/// RabbitMQ's reply code and text; the server turns them into channel or connection closes.
+/// </summary>
+/// <remarks>
+/// Routing tables are loaded from the store's snapshot at start and then changed in step with this
+/// gateway's own successful operations, so a publish after queue.bind-ok routes through the new
+/// binding. Changes made through another gateway reach this one only at its next start (following
+/// the change feed for them is left for the multi-gateway work, issue 8).
+/// </remarks>
+public sealed class TopologyService
+{
+    private readonly IMetadataStore _store;
+    private readonly IMessageLog _log;
+    private readonly ConcurrentDictionary<string, VirtualHostRoutingTable> _routing = new(StringComparer.Ordinal);
+    private readonly Func<string, int> _consumerCount;
+
+    /// <param name="consumerCount">Consumers of a topic right now (0 until consumers exist).</param>
+    public TopologyService(IMetadataStore store, IMessageLog log, Func<string, int>? consumerCount = null)
+    {
+        _store = store;
+        _log = log;
+        _consumerCount = consumerCount ?? (_ => 0);
+    }
+
+    public IMessageLog Log => _log;
+
+    /// <summary>
+    /// Loads every vhost's exchanges, queues and bindings, makes sure every queue has its topic, and
+    /// deletes the exclusive queues left by connections of an earlier run (they die with their connection).
+    /// </summary>
+    public async Task StartAsync(Func<QueueRecord, bool> isOrphanedExclusive, CancellationToken cancellationToken = default)
+    {
+        MetadataSnapshot snapshot = await _store.GetSnapshotAsync(cancellationToken).ConfigureAwait(false);
+        foreach (VirtualHostRecord vhost in snapshot.VirtualHosts)
+        {
+            Routing(vhost.Name);
+        }
+
+        foreach (ExchangeRecord exchange in snapshot.Exchanges)
+        {
+            Routing(exchange.VirtualHost).AddExchange(exchange);
+        }
+
+        foreach (QueueRecord queue in snapshot.Queues)
+        {
+            if (queue.ExclusiveOwner is not null && isOrphanedExclusive(queue))
+            {
+                await DeleteQueueStorageAsync(queue, cancellationToken).ConfigureAwait(false);
+                continue;
+            }
+
+            await _log.CreateTopicAsync(queue.Topic, cancellationToken).ConfigureAwait(false);
+            Routing(queue.VirtualHost).AddQueue(queue.Name);
+        }
+
+        foreach (BindingRecord binding in snapshot.Bindings)
+        {
+            VirtualHostRoutingTable table = Routing(binding.VirtualHost);
+            try
+            {
+                table.AddBinding(binding);
+            }
+            catch (InvalidOperationException)
+            {
+                // Its queue was an orphaned exclusive one deleted above.
+            }
+        }
+    }
+
+    /// <summary>The routing table publishers of <paramref name="virtualHost"/> read.</summary>
+    public VirtualHostRoutingTable Routing(string virtualHost) => _routing.GetOrAdd(virtualHost, v => new VirtualHostRoutingTable(v));
+
+    public async Task<ExchangeRecord> DeclareExchangeAsync(BrokerSession session, ExchangeRecord exchange, bool passive, CancellationToken cancellationToken = default)
+    {
+        // rabbit_channel: a passive declare only looks the exchange up; an active one needs configure.
+        if (!passive)
+        {
+            await RequireAsync(session, PermissionKind.Configure, "exchange", exchange.Name, cancellationToken).ConfigureAwait(false);
+        }
+
+        ExchangeRecord stored = await _store.DeclareExchangeAsync(exchange with { VirtualHost = session.VirtualHost }, passive, cancellationToken).ConfigureAwait(false);
+        Routing(session.VirtualHost).AddExchange(stored);
+        return stored;
+    }
+
+    public async Task DeleteExchangeAsync(BrokerSession session, string name, bool ifUnused, CancellationToken cancellationToken = default)
+    {
+        await RequireAsync(session, PermissionKind.Configure, "exchange", name, cancellationToken).ConfigureAwait(false);
+        await _store.DeleteExchangeAsync(session.VirtualHost, name, ifUnused, cancellationToken).ConfigureAwait(false);
+        Routing(session.VirtualHost).RemoveExchange(name);
+    }
+
+    public async Task<QueueDeclared> DeclareQueueAsync(BrokerSession session, QueueRecord queue, bool passive, bool exclusive, CancellationToken cancellationToken = default)
+    {
+        if (!passive)
+        {
+            await RequireAsync(session, PermissionKind.Configure, "queue", queue.Name, cancellationToken).ConfigureAwait(false);
+        }
+
+        QueueRecord stored = await _store.DeclareQueueAsync(
+            queue with { VirtualHost = session.VirtualHost, ExclusiveOwner = exclusive ? session.OwnerId : null }, passive, cancellationToken).ConfigureAwait(false);
+        RequireOwnerOrShared(session, stored);
+        if (!_log.TopicExists(stored.Topic))
+        {
+            await _log.CreateTopicAsync(stored.Topic, cancellationToken).ConfigureAwait(false);
+        }
+
+        Routing(session.VirtualHost).AddQueue(stored.Name);
+        if (stored.ExclusiveOwner is not null)
+        {
+            session.AddExclusiveQueue(stored.Name);
+        }
+
+        return new QueueDeclared(stored, _log.GetStats(stored.Topic).Ready, _consumerCount(stored.Topic));
+    }
+
+    /// <summary>queue.delete; returns the messages it held (0 when it did not exist, which RabbitMQ answers with delete-ok).</summary>
+    public async Task<long> DeleteQueueAsync(BrokerSession session, string name, bool ifUnused, bool ifEmpty, CancellationToken cancellationToken = default)
+    {
+        await RequireAsync(session, PermissionKind.Configure, "queue", name, cancellationToken).ConfigureAwait(false);
+        QueueRecord? queue = await _store.GetQueueAsync(session.VirtualHost, name, cancellationToken).ConfigureAwait(false);
+        if (queue is null)
+        {
+            return 0;
+        }
+
+        RequireOwnerOrShared(session, queue);
+        TopicStats stats = _log.TopicExists(queue.Topic) ? _log.GetStats(queue.Topic) : default;
+        if (ifUnused && _consumerCount(queue.Topic) > 0)
+        {
+            throw new MetadataException(MetadataException.PreconditionFailed, $"queue '{name}' in vhost '{session.VirtualHost}' in use");
+        }
+
+        if (ifEmpty && stats.Ready > 0)
+        {
+            throw new MetadataException(MetadataException.PreconditionFailed, $"queue '{name}' in vhost '{session.VirtualHost}' not empty");
+        }
+
+        await DeleteQueueStorageAsync(queue, cancellationToken).ConfigureAwait(false);
+        session.RemoveExclusiveQueue(name);
+        return stats.Ready;
+    }
+
+    /// <summary>queue.purge: returns how many ready messages it removed.</summary>
+    public async Task<long> PurgeQueueAsync(BrokerSession session, string name, CancellationToken cancellationToken = default)
+    {
+        // rabbit_channel checks read permission for queue.purge.
+        await RequireAsync(session, PermissionKind.Read, "queue", name, cancellationToken).ConfigureAwait(false);
+        QueueRecord queue = await GetQueueOrDieAsync(session, name, cancellationToken).ConfigureAwait(false);
+        RequireOwnerOrShared(session, queue);
+        return _log.Purge(queue.Topic);
+    }
+
+    /// <summary>queue.bind / exchange.bind: write on the destination, read on the source (rabbit_channel's binding_action).</summary>
+    public async Task BindAsync(BrokerSession session, BindingRecord binding, CancellationToken cancellationToken = default)
+    {
+        binding = await CheckBindingAsync(session, binding, cancellationToken).ConfigureAwait(false);
+        await _store.BindAsync(binding, cancellationToken).ConfigureAwait(false);
+        Routing(session.VirtualHost).AddBinding(binding);
+    }
+
+    public async Task UnbindAsync(BrokerSession session, BindingRecord binding, CancellationToken cancellationToken = default)
+    {
+        binding = await CheckBindingAsync(session, binding, cancellationToken).ConfigureAwait(false);
+        await _store.UnbindAsync(binding, cancellationToken).ConfigureAwait(false);
+        Routing(session.VirtualHost).RemoveBinding(binding);
+    }
+
+    /// <summary>The connection closed: its exclusive queues go, as in RabbitMQ.</summary>
+    public async Task SessionClosedAsync(BrokerSession session, CancellationToken cancellationToken = default)
+    {
+        foreach (string name in session.TakeExclusiveQueues())
+        {
+            QueueRecord? queue = await _store.GetQueueAsync(session.VirtualHost, name, cancellationToken).ConfigureAwait(false);
+            if (queue is not null && queue.ExclusiveOwner == session.OwnerId)
+            {
+                await DeleteQueueStorageAsync(queue, cancellationToken).ConfigureAwait(false);
+            }
+        }
+    }
+
+    private async Task<BindingRecord> CheckBindingAsync(BrokerSession session, BindingRecord binding, CancellationToken cancellationToken)
+    {
+        binding = binding with { VirtualHost = session.VirtualHost };
+        string destinationKind = binding.DestinationType == BindingDestinationType.Queue ? "queue" : "exchange";
+        await RequireAsync(session, PermissionKind.Write, destinationKind, binding.Destination, cancellationToken).ConfigureAwait(false);
+        await RequireAsync(session, PermissionKind.Read, "exchange", binding.Source, cancellationToken).ConfigureAwait(false);
+        if (binding.Source.Length == 0 || (binding.DestinationType == BindingDestinationType.Exchange && binding.Destination.Length == 0))
+        {
+            throw new MetadataException(MetadataException.AccessRefused, $"operation not permitted on the default exchange");
+        }
+
+        if (binding.DestinationType == BindingDestinationType.Queue)
+        {
+            QueueRecord queue = await GetQueueOrDieAsync(session, binding.Destination, cancellationToken).ConfigureAwait(false);
+            RequireOwnerOrShared(session, queue);
+        }
+
+        return binding;
+    }
+
+    private async Task<QueueRecord> GetQueueOrDieAsync(BrokerSession session, string name, CancellationToken cancellationToken) =>
+        await _store.GetQueueAsync(session.VirtualHost, name, cancellationToken).ConfigureAwait(false)
+            ?? throw new MetadataException(MetadataException.NotFound, $"no queue '{name}' in vhost '{session.VirtualHost}'");
+
+    private async Task DeleteQueueStorageAsync(QueueRecord queue, CancellationToken cancellationToken)
+    {
+        await _store.DeleteQueueAsync(queue.VirtualHost, queue.Name, cancellationToken).ConfigureAwait(false);
+        if (_log.TopicExists(queue.Topic))
+        {
+            await _log.DeleteTopicAsync(queue.Topic, cancellationToken).ConfigureAwait(false);
+        }
+
+        Routing(queue.VirtualHost).RemoveQueue(queue.Name);
+    }
+
+    private async Task RequireAsync(BrokerSession session, PermissionKind kind, string resourceKind, string name, CancellationToken cancellationToken)
+    {
+        PermissionRecord? permission = await session.PermissionAsync(_store, cancellationToken).ConfigureAwait(false);
+        if (!PermissionRules.IsAllowed(permission, kind, name))
+        {
+            throw new MetadataException(MetadataException.AccessRefused, PermissionRules.RefusalText(resourceKind, name, session.VirtualHost, session.User));
+        }
+    }
+
+    /// <summary>rabbit_amqqueue:check_exclusive_access: another connection's exclusive queue is locked (405).</summary>
+    private static void RequireOwnerOrShared(BrokerSession session, QueueRecord queue)
+    {
+        if (queue.ExclusiveOwner is not null && queue.ExclusiveOwner != session.OwnerId)
+        {
+            throw new MetadataException(
+                MetadataException.ResourceLocked,
+                $"cannot obtain exclusive access to locked queue '{queue.Name}' in vhost '{queue.VirtualHost}'. It could be originally declared on another connection or the exclusive property value does not match that of the original declaration.");
+        }
+    }
+}
