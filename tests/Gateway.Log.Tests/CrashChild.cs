@@ -69,7 +69,7 @@ public static class CrashChild
             }
 
             var settled = new List<long>();
-            foreach (TakenMessage taken in log.TakeReady("q", 15))
+            foreach (TakenMessage taken in log.TakeReady("q", 100))
             {
                 long offset = taken.Message.Offset;
                 if (offset % 5 == 0 && !taken.Redelivered)
