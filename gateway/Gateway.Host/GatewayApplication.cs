@@ -39,6 +39,7 @@ public static class GatewayApplication
         ["--heartbeat"] = nameof(GatewayOptions.HeartbeatSeconds),
         ["--frame-max"] = nameof(GatewayOptions.FrameMax),
         ["--channel-max"] = nameof(GatewayOptions.ChannelMax),
+        ["--max-message-size"] = nameof(GatewayOptions.MaxMessageSize),
     };
 
     public static async Task<WebApplication> BuildAsync(string[] args, Action<WebApplicationBuilder>? configure = null)
@@ -112,6 +113,7 @@ public static class GatewayApplication
             HeartbeatSeconds = Parse(configuration, nameof(GatewayOptions.HeartbeatSeconds), defaults.HeartbeatSeconds),
             FrameMax = Parse(configuration, nameof(GatewayOptions.FrameMax), defaults.FrameMax),
             ChannelMax = Parse(configuration, nameof(GatewayOptions.ChannelMax), defaults.ChannelMax),
+            MaxMessageSize = Parse(configuration, nameof(GatewayOptions.MaxMessageSize), defaults.MaxMessageSize),
         };
     }
 

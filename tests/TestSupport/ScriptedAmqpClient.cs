@@ -44,6 +44,16 @@ public sealed class ScriptedAmqpClient : IAsyncDisposable
     public Task SendMethodAsync<T>(ushort channel, T method)
         where T : struct, IAmqpMethod<T> => SendAsync(Encode(channel, method));
 
+    /// <summary>A content-bearing method with its header and a single body frame (basic properties empty).</summary>
+    public Task PublishAsync<T>(ushort channel, T method, byte[] body)
+        where T : struct, IAmqpMethod<T>
+    {
+        var writer = new ArrayBufferWriter<byte>();
+        FrameWriter.WriteMethod(writer, channel, method);
+        FrameWriter.WriteContent(writer, channel, AmqpClassId.Basic, new byte[2] /* no property flags */, (ReadOnlyMemory<byte>)body, 0);
+        return SendAsync(writer.WrittenSpan);
+    }
+
     public static byte[] Encode<T>(ushort channel, T method)
         where T : struct, IAmqpMethod<T>
     {

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using MetaService.Contracts;
 
 namespace Gateway.Broker.Topology;
@@ -10,6 +11,7 @@ public sealed class BrokerSession(string ownerId, string user, string virtualHos
 {
     private readonly Lock _lock = new();
     private readonly HashSet<string> _exclusiveQueues = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, bool> _writableExchanges = new(StringComparer.Ordinal);
     private Task<PermissionRecord?>? _permission;
 
     /// <summary>Unique among the live sessions of every gateway sharing the metadata store.</summary>
@@ -25,6 +27,22 @@ public sealed class BrokerSession(string ownerId, string user, string virtualHos
         lock (_lock)
         {
             return _permission ??= store.GetPermissionAsync(User, VirtualHost, cancellationToken);
+        }
+    }
+
+    /// <summary>
+    /// Publishes check write permission on every message; like rabbit_channel's permission cache, a
+    /// granted exchange is remembered for the session (permissions are read once per session anyway).
+    /// </summary>
+    internal bool WriteAllowedCached(string exchange) => _writableExchanges.ContainsKey(exchange);
+
+    internal void RememberWriteAllowed(string exchange)
+    {
+        // Bounded like RabbitMQ's cache (it keeps the last 12): a publisher cycling through exchange
+        // names must not grow this without limit.
+        if (_writableExchanges.Count < 64)
+        {
+            _writableExchanges.TryAdd(exchange, true);
         }
     }
 
@@ -54,6 +72,9 @@ public sealed class BrokerSession(string ownerId, string user, string virtualHos
         }
     }
 }
+
+/// <summary>Where a published message goes: its destination topics (none: unroutable) and whether the BCC header must be removed first.</summary>
+public sealed record PublishRoute(IReadOnlyList<string> Topics, bool RemoveBccHeader);
 
 /// <summary>queue.declare's answer.</summary>
 /// <param name="Queue">The stored queue (its name is server-generated when an empty name was declared).</param>

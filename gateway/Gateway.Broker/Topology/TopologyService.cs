@@ -23,6 +23,7 @@ public sealed class TopologyService
     private readonly IMetadataStore _store;
     private readonly IMessageLog _log;
     private readonly ConcurrentDictionary<string, VirtualHostRoutingTable> _routing = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<(string VirtualHost, string Queue), string> _queueTopics = new();
     private readonly Func<string, int> _consumerCount;
 
     /// <param name="consumerCount">Consumers of a topic right now (0 until consumers exist).</param>
@@ -62,6 +63,7 @@ public sealed class TopologyService
 
             await _log.CreateTopicAsync(queue.Topic, cancellationToken).ConfigureAwait(false);
             Routing(queue.VirtualHost).AddQueue(queue.Name);
+            _queueTopics[(queue.VirtualHost, queue.Name)] = queue.Topic;
         }
 
         foreach (BindingRecord binding in snapshot.Bindings)
@@ -116,6 +118,7 @@ public sealed class TopologyService
             await _log.CreateTopicAsync(stored.Topic, cancellationToken).ConfigureAwait(false);
         }
 
+        _queueTopics[(session.VirtualHost, stored.Name)] = stored.Topic;
         Routing(session.VirtualHost).AddQueue(stored.Name);
         if (stored.ExclusiveOwner is not null)
         {
@@ -177,6 +180,56 @@ public sealed class TopologyService
         Routing(session.VirtualHost).RemoveBinding(binding);
     }
 
+    /// <summary>
+    /// basic.publish's routing, decided at publish time as RabbitMQ decides it, with its checks in
+    /// rabbit_channel's order: write permission on the exchange (403), the exchange exists (404), it
+    /// is not internal (403), CC/BCC headers are arrays (406). Returns the destination topics, each
+    /// once however many bindings reached its queue.
+    /// </summary>
+    /// <param name="headers">The message's headers as plain .NET values (see <see cref="VirtualHostRoutingTable.Route"/>), or null.</param>
+    public async ValueTask<PublishRoute> RoutePublishAsync(
+        BrokerSession session, string exchange, string routingKey, IEnumerable<KeyValuePair<string, object?>>? headers, CancellationToken cancellationToken = default)
+    {
+        if (!session.WriteAllowedCached(exchange))
+        {
+            await RequireAsync(session, PermissionKind.Write, "exchange", exchange, cancellationToken).ConfigureAwait(false);
+            session.RememberWriteAllowed(exchange);
+        }
+
+        RoutingResult result = Routing(session.VirtualHost).Route(exchange, routingKey, headers);
+        switch (result.Status)
+        {
+            case RouteStatus.ExchangeNotFound:
+                throw new MetadataException(MetadataException.NotFound, $"no exchange '{exchange}' in vhost '{session.VirtualHost}'");
+            case RouteStatus.InvalidRoutingHeader when !result.ExchangeIsInternal:
+                throw new MetadataException(MetadataException.PreconditionFailed, result.InvalidHeaderExplanation ?? "invalid message");
+        }
+
+        if (result.ExchangeIsInternal)
+        {
+            throw new MetadataException(MetadataException.AccessRefused, $"cannot publish to internal exchange '{exchange}' in vhost '{session.VirtualHost}'");
+        }
+
+        if (result.Queues.Count == 0)
+        {
+            return new PublishRoute([], result.RemoveBccHeader);
+        }
+
+        var topics = new List<string>(result.Queues.Count);
+        foreach (string queue in result.Queues)
+        {
+            if (_queueTopics.TryGetValue((session.VirtualHost, queue), out string? topic))
+            {
+                topics.Add(topic);
+            }
+        }
+
+        return new PublishRoute(topics, result.RemoveBccHeader);
+    }
+
+    /// <summary>The log topic of a queue, or null if this gateway knows no such queue.</summary>
+    public string? TopicOf(string virtualHost, string queue) => _queueTopics.TryGetValue((virtualHost, queue), out string? topic) ? topic : null;
+
     /// <summary>The connection closed: its exclusive queues go, as in RabbitMQ.</summary>
     public async Task SessionClosedAsync(BrokerSession session, CancellationToken cancellationToken = default)
     {
@@ -223,6 +276,7 @@ public sealed class TopologyService
         }
 
         Routing(queue.VirtualHost).RemoveQueue(queue.Name);
+        _queueTopics.TryRemove((queue.VirtualHost, queue.Name), out _);
     }
 
     private async Task RequireAsync(BrokerSession session, PermissionKind kind, string resourceKind, string name, CancellationToken cancellationToken)

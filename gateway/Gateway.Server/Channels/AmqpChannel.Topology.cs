@@ -83,6 +83,7 @@ internal sealed partial class AmqpChannel
 
     private async Task DeclareQueueAsync(TopologyService topology, BrokerSession session, QueueDeclare declare)
     {
+        await PublishedSoFarAsync();   // counts include this channel's earlier publishes
         var queue = new QueueRecord(session.VirtualHost, declare.Queue, declare.Durable, declare.AutoDelete, FieldTableJson.ToJson(declare.Arguments));
         QueueDeclared declared = await topology.DeclareQueueAsync(session, queue, declare.Passive, declare.Exclusive);
         _lastDeclaredQueue = declared.Queue.Name;
@@ -107,12 +108,14 @@ internal sealed partial class AmqpChannel
 
     private async Task PurgeQueueAsync(TopologyService topology, BrokerSession session, QueuePurge purge)
     {
+        await PublishedSoFarAsync();   // counts include this channel's earlier publishes
         long purged = await topology.PurgeQueueAsync(session, QueueName(purge.Queue, AmqpMethodId.QueuePurge));
         await ReplyAsync(purge.NoWait, new QueuePurgeOk(ClampCount(purged)));
     }
 
     private async Task DeleteQueueAsync(TopologyService topology, BrokerSession session, QueueDelete delete)
     {
+        await PublishedSoFarAsync();   // counts include this channel's earlier publishes
         long deleted = await topology.DeleteQueueAsync(session, QueueName(delete.Queue, AmqpMethodId.QueueDelete), delete.IfUnused, delete.IfEmpty);
         await ReplyAsync(delete.NoWait, new QueueDeleteOk(ClampCount(deleted)));
     }

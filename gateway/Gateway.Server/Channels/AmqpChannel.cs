@@ -1,6 +1,7 @@
 using Gateway.Protocol;
 using Gateway.Protocol.Frames;
 using Gateway.Protocol.Methods.Access;
+using Gateway.Protocol.Methods.Basic;
 using Gateway.Protocol.Methods.Channel;
 using Gateway.Protocol.Spec;
 using Gateway.Protocol.Types;
@@ -21,6 +22,9 @@ internal sealed partial class AmqpChannel
 {
     private readonly AmqpConnection _connection;
     private ChannelState _state = ChannelState.AwaitingOpen;
+
+    // Set once the channel is closed by either side; confirms still pending must not reach a number the client may reuse.
+    private volatile bool _closed;
 
     // Content assembly (spec §4.2.6): which method the content belongs to and how much body is due.
     private AmqpMethodId _contentMethod;
@@ -114,6 +118,7 @@ internal sealed partial class AmqpChannel
             // Like RabbitMQ's command assembler, a content-bearing method is acted on only once its
             // header and body have arrived, so framing errors in the content win over the method's.
             _contentMethod = id;
+            _publish = id == AmqpMethodId.BasicPublish ? BasicPublish.Read(arguments) : default;
             _state = ChannelState.AwaitingContentHeader;
             return ValueTask.CompletedTask;
         }
@@ -140,6 +145,8 @@ internal sealed partial class AmqpChannel
             case AmqpMethodId.ChannelFlowOk:
                 ChannelFlowOk.Read(arguments);
                 return ValueTask.CompletedTask;
+            case AmqpMethodId.ConfirmSelect when _connection.Topology is not null:
+                return SelectConfirms(arguments);
             case AmqpMethodId.AccessRequest:
                 // access.request is a no-op kept for old clients: RabbitMQ answers ticket 1.
                 AccessRequest.Read(arguments);
@@ -192,6 +199,11 @@ internal sealed partial class AmqpChannel
         }
 
         _bodyRemaining = header.BodySize;
+        if (_contentMethod == AmqpMethodId.BasicPublish)
+        {
+            BeginPublishContent(header);
+        }
+
         if (_bodyRemaining == 0)
         {
             return CompleteContent();
@@ -215,6 +227,11 @@ internal sealed partial class AmqpChannel
         }
 
         _bodyRemaining -= length;
+        if (_contentMethod == AmqpMethodId.BasicPublish)
+        {
+            AddPublishBody(frame.Payload);
+        }
+
         return _bodyRemaining == 0 ? CompleteContent() : ValueTask.CompletedTask;
     }
 
@@ -222,6 +239,14 @@ internal sealed partial class AmqpChannel
     private ValueTask CompleteContent()
     {
         _state = ChannelState.Open;
+        if (_contentMethod == AmqpMethodId.BasicPublish && _connection.Topology is { } topology && _connection.Session is { } session)
+        {
+            byte[]? body = _contentBody;
+            ulong size = body is null ? (ulong)_contentBodyFilled : (ulong)body.Length;
+            (_contentBody, _contentBodyFilled) = (null, 0);
+            return PublishAsync(topology, session, _publish, _contentProperties, body, _contentOversized ? _oversizedBodySize : size);
+        }
+
         return HandleUnroutedMethod(_contentMethod);
     }
 
@@ -271,6 +296,7 @@ internal sealed partial class AmqpChannel
     private void OnClosed()
     {
         _bodyRemaining = 0;
+        _closed = true;
     }
 }
 

@@ -85,6 +85,9 @@ internal sealed partial class AmqpConnection
 
     internal ushort ChannelMax { get; private set; }
 
+    /// <summary>The largest message body accepted (406 beyond it).</summary>
+    internal long MaxMessageSize => _options.MaxMessageSize;
+
     public async Task RunAsync()
     {
         var started = _timeProvider.GetTimestamp();

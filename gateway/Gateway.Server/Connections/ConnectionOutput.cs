@@ -44,6 +44,34 @@ internal sealed class ConnectionOutput
             AmqpConstants.FrameOverhead + 4 + method.GetRequiredBufferSize(),
             cancellationToken);
 
+    /// <summary>
+    /// A content-bearing method (basic.deliver, basic.get-ok, basic.return) with its header and body
+    /// frames, written under one lock so no other frame lands between them (spec §4.2.6).
+    /// </summary>
+    public ValueTask SendMethodWithContentAsync<TMethod>(
+        ushort channel, TMethod method, ReadOnlyMemory<byte> propertyBytes, ReadOnlyMemory<byte> body, uint frameMax, CancellationToken cancellationToken = default)
+        where TMethod : struct, IAmqpMethod<TMethod> =>
+        WriteAsync(
+            static (output, state) =>
+            {
+                FrameWriter.WriteMethod(output, state.channel, state.method);
+                FrameWriter.WriteContent(output, state.channel, AmqpClassId.Basic, state.propertyBytes.Span, state.body, state.frameMax);
+            },
+            (channel, method, propertyBytes, body, frameMax),
+            ContentCommandSize(method.GetRequiredBufferSize(), propertyBytes.Length, body.Length, frameMax),
+            cancellationToken);
+
+    /// <summary>Bytes on the wire for a method frame, a content header frame and the body frames.</summary>
+    private static int ContentCommandSize(int methodArguments, int propertyBytes, int body, uint frameMax)
+    {
+        long maxBodyPayload = frameMax == 0 ? long.MaxValue : frameMax - AmqpConstants.FrameOverhead;
+        long bodyFrames = body == 0 ? 0 : ((body - 1) / maxBodyPayload) + 1;
+        long size = AmqpConstants.FrameOverhead + 4 + methodArguments
+            + AmqpConstants.FrameOverhead + Gateway.Protocol.Types.ContentHeader.FixedSize + propertyBytes
+            + body + (bodyFrames * AmqpConstants.FrameOverhead);
+        return (int)Math.Min(size, int.MaxValue);
+    }
+
     public ValueTask SendHeartbeatAsync(CancellationToken cancellationToken = default) =>
         WriteAsync(static (output, _) => FrameWriter.WriteHeartbeat(output), 0, AmqpConstants.FrameOverhead, cancellationToken);
 

@@ -38,6 +38,12 @@ public sealed record GatewayOptions
     /// <summary>API token for a remote meta-service (its --token). Default none.</summary>
     public string? MetadataToken { get; init; }
 
+    /// <summary>
+    /// Largest message body accepted; a bigger one closes the channel with 406 PRECONDITION_FAILED.
+    /// RabbitMQ's max_message_size default (128 MiB).
+    /// </summary>
+    public long MaxMessageSize { get; init; } = 134_217_728;
+
     /// <summary>connection.tune channel-max. RabbitMQ default 2047.</summary>
     public ushort ChannelMax { get; init; } = 2047;
 

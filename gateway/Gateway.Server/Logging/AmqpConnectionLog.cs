@@ -50,4 +50,7 @@ internal static partial class AmqpConnectionLog
 
     [LoggerMessage(2002, LogLevel.Error, "Connection {ConnectionId}: deleting its exclusive queues failed; they are removed at the next start")]
     public static partial void SessionCleanupFailed(ILogger logger, string connectionId, Exception exception);
+
+    [LoggerMessage(2003, LogLevel.Error, "Connection {ConnectionId} channel {Channel}: a published message (confirm sequence {Sequence}, 0 without confirms) could not be stored")]
+    public static partial void PublishNotStored(ILogger logger, string connectionId, ushort channel, ulong sequence, Exception exception);
 }

@@ -4,6 +4,7 @@ using Gateway.Protocol.Frames;
 using Gateway.Protocol.Methods.Basic;
 using Gateway.Protocol.Methods.Channel;
 using Gateway.Protocol.Methods.Connection;
+using Gateway.Protocol.Methods.Queue;
 using Gateway.Protocol.Spec;
 using TestSupport;
 
@@ -86,6 +87,8 @@ public sealed class BadInputTests : GatewayTest
         await using var client = await ScriptedAmqpClient.ConnectAsync(Gateway.Port);
         await client.HandshakeAsync(frameMax: 4096);
         await client.OpenChannelAsync(1);
+        await client.SendMethodAsync(1, new QueueDeclare("q"));
+        await client.ExpectMethodAsync<QueueDeclareOk>(1);
         // rabbit_reader's FRAME_SIZE_FUDGE: a payload may be as large as frame_max itself.
         byte[] header = [0, 60, 0, 0, 0, 0, 0, 0, 0, 0, 0x10, 0x00, 0, 0];
         await client.SendAsync([
@@ -94,10 +97,9 @@ public sealed class BadInputTests : GatewayTest
             .. ScriptedAmqpClient.RawFrame((byte)FrameType.Body, 1, new byte[4096]),
         ]);
 
-        // The complete command reaches the broker layer (not built yet: 540), not a 501.
-        var close = await client.ExpectConnectionCloseAsync(ReplyCode.NotImplemented);
-        Assert.Equal((ushort)60, close.ClassId);
-        Assert.Equal((ushort)40, close.MethodId);
+        // The complete command is published (not a 501): the queue now holds it.
+        await client.SendMethodAsync(1, new QueueDeclare("q", passive: true));
+        Assert.Equal(1u, (await client.ExpectMethodAsync<QueueDeclareOk>(1)).MessageCount);
     }
 
     [Fact]

@@ -1,0 +1,181 @@
+using System.Buffers;
+using Gateway.Broker.Topology;
+using Gateway.Log;
+using Gateway.Protocol.Methods.Basic;
+using Gateway.Protocol.Methods.Confirm;
+using Gateway.Protocol.Spec;
+using Gateway.Protocol.Types;
+using Gateway.Server.Errors;
+using Gateway.Server.Logging;
+using Gateway.Server.Publishing;
+using MetaService.Contracts;
+
+namespace Gateway.Server.Channels;
+
+/// <summary>
+/// basic.publish and publisher confirms. A published message is routed at publish time, written
+/// once to the log with every destination queue's topic, and — in confirm mode — acked only once
+/// the log reports it durable (nacked if the log refuses it). An unroutable mandatory message comes
+/// back as basic.return (312 NO_ROUTE) before its confirm, as RabbitMQ orders them.
+/// </summary>
+internal sealed partial class AmqpChannel
+{
+    /// <summary>Appends in flight per channel before the read loop waits for them: a publisher that outruns the disk is slowed through TCP, not buffered.</summary>
+    private const int MaxAppendsInFlight = 4096;
+
+    private BasicPublish _publish;
+    private byte[] _contentProperties = [];
+    private byte[]? _contentBody;
+    private int _contentBodyFilled;
+    private bool _contentOversized;
+    private ulong _oversizedBodySize;
+
+    private bool _confirming;
+    private ulong _publishSequence;
+    private int _appendsInFlight;
+    private Task _lastAppend = Task.CompletedTask;
+
+    private ValueTask SelectConfirms(ReadOnlySpan<byte> arguments)
+    {
+        var select = ConfirmSelect.Read(arguments);
+        _confirming = true;
+        return select.NoWait ? ValueTask.CompletedTask : _connection.Output.SendMethodAsync(Number, new ConfirmSelectOk());
+    }
+
+    /// <summary>Content header of a basic.publish: keep its properties and make room for the body (unless it is over the limit).</summary>
+    private void BeginPublishContent(in ContentHeader header)
+    {
+        _contentProperties = header.PropertyBytes.ToArray();
+        _contentOversized = header.BodySize > (ulong)_connection.MaxMessageSize;
+        _oversizedBodySize = header.BodySize;
+        _contentBody = _contentOversized ? null : new byte[header.BodySize];
+        _contentBodyFilled = 0;
+    }
+
+    private void AddPublishBody(in ReadOnlySequence<byte> payload)
+    {
+        if (_contentBody is null)
+        {
+            return;   // oversized: the frames are read and dropped, the 406 follows the whole command
+        }
+
+        payload.CopyTo(_contentBody.AsSpan(_contentBodyFilled));
+        _contentBodyFilled += (int)payload.Length;
+    }
+
+    private async ValueTask PublishAsync(TopologyService topology, BrokerSession session, BasicPublish publish, byte[] properties, byte[]? body, ulong bodySize)
+    {
+        if (publish.Immediate)
+        {
+            // RabbitMQ 3.x dropped immediate delivery: a hard 540 (rabbit_channel).
+            throw new AmqpException(ReplyCode.NotImplemented, "immediate=true", AmqpMethodId.BasicPublish);
+        }
+
+        if (body is null)
+        {
+            throw new AmqpException(
+                ReplyCode.PreconditionFailed, $"message size {bodySize} is larger than configured max size {_connection.MaxMessageSize}", AmqpMethodId.BasicPublish);
+        }
+
+        ulong sequence = _confirming ? ++_publishSequence : 0;
+        BasicProperties? parsed = HasHeadersOrUserId(properties) ? BasicProperties.Read(properties) : null;
+        PublishRoute route;
+        try
+        {
+            route = await topology.RoutePublishAsync(session, publish.Exchange, publish.RoutingKey, RoutingHeaders.From(parsed?.Headers));
+        }
+        catch (MetadataException ex)
+        {
+            throw new AmqpException((ReplyCode)ex.ReplyCode, ex.Message, AmqpMethodId.BasicPublish);
+        }
+
+        if (parsed?.UserId is { } userId && userId != session.User)
+        {
+            // rabbit_channel:check_user_id_header: a message may only claim its own user.
+            throw new AmqpException(
+                ReplyCode.PreconditionFailed, $"user_id property set to '{userId}' but authenticated user was '{session.User}'", AmqpMethodId.BasicPublish);
+        }
+
+        if (route.RemoveBccHeader && parsed?.Headers is { } headers)
+        {
+            // Sender-selected distribution: BCC recipients must not see each other (RabbitMQ strips it before delivery).
+            var withoutBcc = parsed with { Headers = new FieldTable(headers.Where(h => h.Key != "BCC")) };
+            properties = new byte[withoutBcc.GetRequiredBufferSize()];
+            withoutBcc.WriteTo(properties);
+        }
+
+        if (route.Topics.Count == 0)
+        {
+            if (publish.Mandatory)
+            {
+                await _connection.Output.SendMethodWithContentAsync(
+                    Number, new BasicReturn((ushort)ReplyCode.NoRoute, "NO_ROUTE", publish.Exchange, publish.RoutingKey), properties, body, _connection.FrameMax);
+            }
+
+            if (_confirming)
+            {
+                await _connection.Output.SendMethodAsync(Number, new BasicAck(sequence));
+            }
+
+            return;
+        }
+
+        var message = new LogMessage(
+            StoredEnvelope.Encode(publish.Exchange, publish.RoutingKey, properties),
+            body,
+            DateTimeOffset.UtcNow.ToUnixTimeMilliseconds(),
+            route.Topics,
+            StoredEnvelope.RoutingKeyHash(publish.RoutingKey));
+        Task<AppendResult> append;
+        try
+        {
+            append = topology.Log.AppendAsync(message).AsTask();
+        }
+        catch (Exception ex) when (ex is ObjectDisposedException or MessageLogWriteException or ArgumentException)
+        {
+            // Refused before queuing: the log is closing, or a destination queue was deleted since routing. A nack, not a crash.
+            append = Task.FromException<AppendResult>(ex);
+        }
+
+        _appendsInFlight++;
+        _lastAppend = CompleteAppendAsync(append, sequence);
+        if (_appendsInFlight >= MaxAppendsInFlight)
+        {
+            await _lastAppend;
+        }
+    }
+
+    /// <summary>Once the log answers: the confirm (ack when durable, nack when refused), or a log line without confirms.</summary>
+    private async Task CompleteAppendAsync(Task<AppendResult> append, ulong sequence)
+    {
+        bool stored;
+        try
+        {
+            await append.ConfigureAwait(false);
+            stored = true;
+        }
+        catch (Exception ex) when (ex is MessageLogWriteException or ObjectDisposedException or ArgumentException)
+        {
+            stored = false;
+            AmqpConnectionLog.PublishNotStored(_connection.Logger, _connection.Id, Number, sequence, ex);
+        }
+        finally
+        {
+            Interlocked.Decrement(ref _appendsInFlight);
+        }
+
+        if (_confirming && !_closed)
+        {
+            await (stored
+                ? _connection.Output.SendMethodAsync(Number, new BasicAck(sequence))
+                : _connection.Output.SendMethodAsync(Number, new BasicNack(sequence, multiple: false, requeue: false)));
+        }
+    }
+
+    /// <summary>Waits until this channel's earlier publishes are in the log, so a later get, purge or count on the channel sees them (as on RabbitMQ).</summary>
+    private Task PublishedSoFarAsync() => _lastAppend.IsCompleted ? Task.CompletedTask : _lastAppend;
+
+    /// <summary>Whether the property flags announce headers or user-id (the only properties publishing must read): bits 13 and 4.</summary>
+    private static bool HasHeadersOrUserId(ReadOnlySpan<byte> properties) =>
+        properties.Length >= 2 && ((properties[0] & 0x20) != 0 || (properties[1] & 0x10) != 0);
+}
