@@ -365,6 +365,10 @@ internal sealed partial class AmqpConnection
     private async ValueTask HandleClientCloseAsync(ConnectionClose close)
     {
         AmqpConnectionLog.ClientClosedConnection(_logger, Id, Remote, close.ReplyCode, close.ReplyText);
+
+        // The client may act on close-ok at once (another connection redeclaring the queue), so the
+        // exclusive queues go first; teardown repeats this for connections that simply vanish.
+        await CloseSessionAsync();
         await Output.SendMethodAsync(0, new ConnectionCloseOk());
         _terminate = true;
     }
