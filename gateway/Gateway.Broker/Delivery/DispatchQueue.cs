@@ -1,0 +1,329 @@
+using Gateway.Log;
+
+namespace Gateway.Broker.Delivery;
+
+/// <summary>
+/// A queue as the dispatcher sees it: where its messages come from, its consumers in round-robin order, and
+/// whether it is waiting in the run queue. Created by <see cref="DeliveryDispatcher.CreateQueue"/>.
+/// Design: docs/dispatcher.md.
+/// </summary>
+/// <remarks>
+/// An idle queue is only this object: no thread, no timer. It enters the run queue when a wake-up finds it
+/// with both ready messages and a consumer that can take one (<see cref="HasWork"/>), and leaves it for
+/// one burst at a time.
+/// </remarks>
+public sealed class DispatchQueue
+{
+    // Held for a whole burst and while consumers are added or removed: a burst therefore sees a consistent
+    // consumer list, and Cancel returning means no delivery to that consumer is still under way.
+    private readonly Lock _lock = new();
+
+    // Copy-on-write under _lock, so the wake-up check reads it without locking.
+    private volatile Consumer[] _consumers = [];
+
+    // The consumer the next burst starts with (round-robin), under _lock.
+    private int _nextConsumer;
+
+    // Credit taken for the current burst, in delivery order, under _lock (reused to avoid an allocation per burst).
+    private readonly List<(Consumer Consumer, int Position)> _reserved = [];
+
+    // 1 while the queue is in the run queue or being dispatched; only Interlocked operations change it.
+    private int _scheduled;
+    private volatile bool _deleted;
+    private long _dispatches;
+    private long _longestWait;
+
+    internal DispatchQueue(DeliveryDispatcher dispatcher, string name, IQueueSource source)
+    {
+        Dispatcher = dispatcher;
+        Name = name;
+        Source = source;
+    }
+
+    public string Name { get; }
+
+    public int ConsumerCount => _consumers.Length;
+
+    public bool IsDeleted => _deleted;
+
+    /// <summary>Bursts this queue has been given.</summary>
+    public long Dispatches => Volatile.Read(ref _dispatches);
+
+    /// <summary>
+    /// The most dispatches (bursts, of any queue, by any worker) that happened between this queue being
+    /// scheduled and being served. A queue is in the run queue at most once and the run queue is a FIFO,
+    /// so this stays below the number of queues with work: the fairness bound, measured.
+    /// </summary>
+    public long LongestWait => Volatile.Read(ref _longestWait);
+
+    internal IQueueSource Source { get; }
+
+    internal DeliveryDispatcher Dispatcher { get; }
+
+    /// <summary>Set by the run queue when this queue is appended to it, under the run queue's lock.</summary>
+    internal long ScheduledAtDispatch { get; set; }
+
+    /// <summary>
+    /// The publish path calls this after a log append to this queue has completed: schedules the queue if a
+    /// consumer can take the new messages. Cheap when it is already scheduled or nobody can consume.
+    /// </summary>
+    public void NotifyMessagesAppended() => Dispatcher.Wake(this);
+
+    /// <summary>
+    /// The queue is gone (queue.delete, or its exclusive owner closed): the broker cancels its consumers and
+    /// tells each one's channel (<see cref="IDeliveryTarget.ConsumerCancelled"/>), and nothing is delivered
+    /// from it any more. Deliveries already made stay unacknowledged on their channels, as in RabbitMQ;
+    /// acknowledging them later succeeds and does nothing. Call before deleting the queue's topic.
+    /// </summary>
+    public void Delete()
+    {
+        Consumer[] cancelled;
+        lock (_lock)
+        {
+            if (_deleted)
+            {
+                return;
+            }
+
+            _deleted = true;
+            cancelled = _consumers;
+            _consumers = [];
+            foreach (var consumer in cancelled)
+            {
+                consumer.MarkCancelled();
+            }
+        }
+
+        foreach (var consumer in cancelled)
+        {
+            consumer.Channel.OnConsumerCancelledByBroker(consumer);
+        }
+    }
+
+    /// <summary>Whether a burst now would deliver: a consumer that can receive, and a ready message. Lock-free.</summary>
+    internal bool HasWork()
+    {
+        if (_deleted)
+        {
+            return false;
+        }
+
+        // Credit first: it is a few volatile reads, while Ready may take the log's lock.
+        foreach (var consumer in _consumers)
+        {
+            if (consumer.CanReceive)
+            {
+                return HasReadyMessages();
+            }
+        }
+
+        return false;
+    }
+
+    /// <summary>Adds a consumer at the end of the round-robin order; false if the queue was deleted.</summary>
+    internal bool AddConsumer(Consumer consumer)
+    {
+        lock (_lock)
+        {
+            if (_deleted)
+            {
+                return false;
+            }
+
+            _consumers = [.. _consumers, consumer];
+            return true;
+        }
+    }
+
+    /// <summary>
+    /// Removes a consumer and marks it cancelled. Waits for a burst under way, so nothing is delivered to the
+    /// consumer once this returns. False if it was not a consumer of this queue (any more).
+    /// </summary>
+    internal bool RemoveConsumer(Consumer consumer)
+    {
+        lock (_lock)
+        {
+            int position = Array.IndexOf(_consumers, consumer);
+            if (position < 0)
+            {
+                return false;
+            }
+
+            _consumers = [.. _consumers.AsSpan(0, position), .. _consumers.AsSpan(position + 1)];
+            consumer.MarkCancelled();
+
+            // Keep the round-robin turn on the consumer that was next.
+            if (position < _nextConsumer)
+            {
+                _nextConsumer--;
+            }
+
+            if (_nextConsumer >= _consumers.Length)
+            {
+                _nextConsumer = 0;
+            }
+
+            return true;
+        }
+    }
+
+    /// <summary>
+    /// Delivers up to <paramref name="burstSize"/> messages, one per credit, to the consumers in turn
+    /// starting where the previous burst stopped, skipping consumers without credit (RabbitMQ's round-robin).
+    /// Returns how many were delivered.
+    /// </summary>
+    internal int RunBurst(int burstSize)
+    {
+        lock (_lock)
+        {
+            var consumers = _consumers;
+            if (_deleted || consumers.Length == 0)
+            {
+                return 0;
+            }
+
+            int wanted = (int)Math.Min(burstSize, Source.Ready);
+            ReserveCredit(consumers, wanted);
+            if (_reserved.Count == 0)
+            {
+                return 0;
+            }
+
+            // Credit first, messages second: a message taken is marked in flight, and putting back one that no
+            // consumer could take would flag it redelivered although it never was.
+            IReadOnlyList<TakenMessage> taken = [];
+            int delivered = 0;
+            try
+            {
+                taken = Source.Take(_reserved.Count);
+                while (delivered < taken.Count)
+                {
+                    var consumer = _reserved[delivered].Consumer;
+                    var message = taken[delivered];
+                    consumer.Channel.Deliver(consumer, message);
+                    delivered++;
+                    if (consumer.NoAck)
+                    {
+                        // basic.consume no-ack: the message counts as acknowledged once handed to the channel.
+                        Source.Settle(message.Message.Offset);
+                    }
+                }
+            }
+            finally
+            {
+                // Normally nothing is left over unless someone else (basic.get) took messages meanwhile. If the
+                // target threw, the messages it did not accept go back rather than stay in flight for ever.
+                for (int i = delivered; i < taken.Count; i++)
+                {
+                    Source.Requeue(taken[i].Message.Offset);
+                }
+
+                for (int i = delivered; i < _reserved.Count; i++)
+                {
+                    var consumer = _reserved[i].Consumer;
+                    consumer.Channel.ReturnCredit(consumer);
+                }
+
+                if (delivered > 0)
+                {
+                    _nextConsumer = (_reserved[delivered - 1].Position + 1) % consumers.Length;
+                }
+            }
+
+            return delivered;
+        }
+    }
+
+    /// <summary>Settles a delivered message, unless the queue is gone (RabbitMQ ignores acks for a deleted queue's messages).</summary>
+    internal void Settle(long offset)
+    {
+        if (_deleted)
+        {
+            return;
+        }
+
+        try
+        {
+            Source.Settle(offset);
+        }
+        catch (Exception) when (_deleted)
+        {
+            // Deleted while settling: Delete runs before the topic goes, so a failure now is the topic going.
+        }
+    }
+
+    /// <summary>Puts a delivered message back and wakes the queue for it, unless the queue is gone.</summary>
+    internal void Requeue(long offset)
+    {
+        if (_deleted)
+        {
+            return;
+        }
+
+        try
+        {
+            Source.Requeue(offset);
+        }
+        catch (Exception) when (_deleted)
+        {
+            return;
+        }
+
+        Dispatcher.Wake(this);
+    }
+
+    /// <summary>Claims the run-queue slot; true if the caller must enqueue the queue.</summary>
+    internal bool TryMarkScheduled() => Interlocked.CompareExchange(ref _scheduled, 1, 0) == 0;
+
+    internal bool IsScheduled => Volatile.Read(ref _scheduled) == 1;
+
+    /// <summary>Gives up the run-queue slot. A full fence: the re-check that follows must not read stale state.</summary>
+    internal void ClearScheduled() => Interlocked.Exchange(ref _scheduled, 0);
+
+    /// <summary>Called by the run queue, under its lock, when this queue is taken for a burst.</summary>
+    internal void RecordDispatch(long waited)
+    {
+        Volatile.Write(ref _dispatches, _dispatches + 1);
+        if (waited > _longestWait)
+        {
+            Volatile.Write(ref _longestWait, waited);
+        }
+    }
+
+    private bool HasReadyMessages()
+    {
+        try
+        {
+            return Source.Ready > 0;
+        }
+        catch (Exception)
+        {
+            // A deleted queue's topic may be gone already: no work. Any other failure is left to a burst, which
+            // runs into it again and reports it (DeliveryDispatcherOptions.DispatchFailed); a wake-up, called
+            // from an ack or a publish, is not the place to fail.
+            return !_deleted;
+        }
+    }
+
+    private void ReserveCredit(Consumer[] consumers, int wanted)
+    {
+        _reserved.Clear();
+        int position = _nextConsumer;
+        int refusedInARow = 0;
+        while (_reserved.Count < wanted && refusedInARow < consumers.Length)
+        {
+            var consumer = consumers[position];
+            if (consumer.TryTakeCredit())
+            {
+                _reserved.Add((consumer, position));
+                refusedInARow = 0;
+            }
+            else
+            {
+                refusedInARow++;
+            }
+
+            position = (position + 1) % consumers.Length;
+        }
+    }
+}
