@@ -1,5 +1,6 @@
 using System.Net;
 using System.Security.Cryptography.X509Certificates;
+using Gateway.Broker.Delivery;
 using Gateway.Broker.Topology;
 using Gateway.Log;
 using Gateway.Log.Commit;
@@ -53,7 +54,8 @@ public static class GatewayApplication
         Directory.CreateDirectory(options.DataDir);
         var (metadata, credentials, follower) = await OpenMetadataAsync(options);
         var log = EmbeddedMessageLog.Open(new CommitLogOptions { Directory = Path.Combine(options.DataDir, "log") });
-        var topology = new TopologyService(metadata, log);
+        var dispatcher = new DeliveryDispatcher();
+        var topology = new TopologyService(metadata, log, dispatcher);
         // Embedded metadata belongs to this gateway alone: every exclusive queue in it belonged to a
         // connection of an earlier run, and RabbitMQ deletes those with their connection.
         await topology.StartAsync(isOrphanedExclusive: _ => options.Metadata == GatewayOptions.EmbeddedMetadata);
@@ -61,6 +63,7 @@ public static class GatewayApplication
         builder.Services.AddSingleton(credentials);
         builder.Services.AddSingleton<IMessageLog>(log);
         builder.Services.AddSingleton(topology);
+        builder.Services.AddSingleton(dispatcher);
         builder.Services.AddAmqpGateway(options);
         builder.Logging.AddSimpleConsole(o =>
         {
@@ -90,7 +93,11 @@ public static class GatewayApplication
         }
 
         // After the listener stopped (no more appends): a clean close checkpoints the log for a fast restart.
-        app.Lifetime.ApplicationStopped.Register(() => log.DisposeAsync().AsTask().GetAwaiter().GetResult());
+        app.Lifetime.ApplicationStopped.Register(() =>
+        {
+            dispatcher.Dispose();
+            log.DisposeAsync().AsTask().GetAwaiter().GetResult();
+        });
 
         return app;
     }

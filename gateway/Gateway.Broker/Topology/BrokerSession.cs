@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using Gateway.Broker.Delivery;
 using MetaService.Contracts;
 
 namespace Gateway.Broker.Topology;
@@ -73,8 +74,11 @@ public sealed class BrokerSession(string ownerId, string user, string virtualHos
     }
 }
 
-/// <summary>Where a published message goes: its destination topics (none: unroutable) and whether the BCC header must be removed first.</summary>
-public sealed record PublishRoute(IReadOnlyList<string> Topics, bool RemoveBccHeader);
+/// <summary>
+/// Where a published message goes: its destination topics (none: unroutable), whether the BCC header
+/// must be removed first, and the queues to wake once the append completed.
+/// </summary>
+public sealed record PublishRoute(IReadOnlyList<string> Topics, bool RemoveBccHeader, IReadOnlyList<DispatchQueue> Queues);
 
 /// <summary>queue.declare's answer.</summary>
 /// <param name="Queue">The stored queue (its name is server-generated when an empty name was declared).</param>

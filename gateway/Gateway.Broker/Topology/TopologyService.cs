@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using Gateway.Broker.Delivery;
 using Gateway.Broker.Routing;
 using Gateway.Log;
 using MetaService.Contracts;
@@ -23,18 +24,20 @@ public sealed class TopologyService
     private readonly IMetadataStore _store;
     private readonly IMessageLog _log;
     private readonly ConcurrentDictionary<string, VirtualHostRoutingTable> _routing = new(StringComparer.Ordinal);
-    private readonly ConcurrentDictionary<(string VirtualHost, string Queue), string> _queueTopics = new();
-    private readonly Func<string, int> _consumerCount;
+    private readonly ConcurrentDictionary<(string VirtualHost, string Queue), DispatchQueue> _queues = new();
+    private readonly ConcurrentDictionary<DispatchQueue, string> _exclusiveConsumers = new();
 
-    /// <param name="consumerCount">Consumers of a topic right now (0 until consumers exist).</param>
-    public TopologyService(IMetadataStore store, IMessageLog log, Func<string, int>? consumerCount = null)
+    public TopologyService(IMetadataStore store, IMessageLog log, DeliveryDispatcher dispatcher)
     {
         _store = store;
         _log = log;
-        _consumerCount = consumerCount ?? (_ => 0);
+        Dispatcher = dispatcher;
     }
 
     public IMessageLog Log => _log;
+
+    /// <summary>Push delivery for every queue of this gateway (docs/dispatcher.md).</summary>
+    public DeliveryDispatcher Dispatcher { get; }
 
     /// <summary>
     /// Loads every vhost's exchanges, queues and bindings, makes sure every queue has its topic, and
@@ -63,7 +66,7 @@ public sealed class TopologyService
 
             await _log.CreateTopicAsync(queue.Topic, cancellationToken).ConfigureAwait(false);
             Routing(queue.VirtualHost).AddQueue(queue.Name);
-            _queueTopics[(queue.VirtualHost, queue.Name)] = queue.Topic;
+            Register(queue);
         }
 
         foreach (BindingRecord binding in snapshot.Bindings)
@@ -118,14 +121,14 @@ public sealed class TopologyService
             await _log.CreateTopicAsync(stored.Topic, cancellationToken).ConfigureAwait(false);
         }
 
-        _queueTopics[(session.VirtualHost, stored.Name)] = stored.Topic;
+        DispatchQueue dispatch = Register(stored);
         Routing(session.VirtualHost).AddQueue(stored.Name);
         if (stored.ExclusiveOwner is not null)
         {
             session.AddExclusiveQueue(stored.Name);
         }
 
-        return new QueueDeclared(stored, _log.GetStats(stored.Topic).Ready, _consumerCount(stored.Topic));
+        return new QueueDeclared(stored, _log.GetStats(stored.Topic).Ready, dispatch.ConsumerCount);
     }
 
     /// <summary>queue.delete; returns the messages it held (0 when it did not exist, which RabbitMQ answers with delete-ok).</summary>
@@ -140,7 +143,7 @@ public sealed class TopologyService
 
         RequireOwnerOrShared(session, queue);
         TopicStats stats = _log.TopicExists(queue.Topic) ? _log.GetStats(queue.Topic) : default;
-        if (ifUnused && _consumerCount(queue.Topic) > 0)
+        if (ifUnused && _queues.TryGetValue((queue.VirtualHost, queue.Name), out DispatchQueue? used) && used.ConsumerCount > 0)
         {
             throw new MetadataException(MetadataException.PreconditionFailed, $"queue '{name}' in vhost '{session.VirtualHost}' in use");
         }
@@ -212,23 +215,58 @@ public sealed class TopologyService
 
         if (result.Queues.Count == 0)
         {
-            return new PublishRoute([], result.RemoveBccHeader);
+            return new PublishRoute([], result.RemoveBccHeader, []);
         }
 
         var topics = new List<string>(result.Queues.Count);
+        var queues = new List<DispatchQueue>(result.Queues.Count);
         foreach (string queue in result.Queues)
         {
-            if (_queueTopics.TryGetValue((session.VirtualHost, queue), out string? topic))
+            if (_queues.TryGetValue((session.VirtualHost, queue), out DispatchQueue? dispatch))
             {
-                topics.Add(topic);
+                topics.Add(((MessageLogQueueSource)dispatch.Source).Topic);
+                queues.Add(dispatch);
             }
         }
 
-        return new PublishRoute(topics, result.RemoveBccHeader);
+        return new PublishRoute(topics, result.RemoveBccHeader, queues);
     }
 
-    /// <summary>The log topic of a queue, or null if this gateway knows no such queue.</summary>
-    public string? TopicOf(string virtualHost, string queue) => _queueTopics.TryGetValue((virtualHost, queue), out string? topic) ? topic : null;
+    /// <summary>
+    /// The queue basic.get and basic.consume take from: read permission (403), exists (404), not another
+    /// connection's exclusive queue (405), in rabbit_channel's order.
+    /// </summary>
+    public async Task<DispatchQueue> QueueForConsumingAsync(BrokerSession session, string name, CancellationToken cancellationToken = default)
+    {
+        await RequireAsync(session, PermissionKind.Read, "queue", name, cancellationToken).ConfigureAwait(false);
+        QueueRecord queue = await GetQueueOrDieAsync(session, name, cancellationToken).ConfigureAwait(false);
+        RequireOwnerOrShared(session, queue);
+        return _queues.TryGetValue((session.VirtualHost, name), out DispatchQueue? dispatch)
+            ? dispatch
+            : throw new MetadataException(MetadataException.NotFound, $"no queue '{name}' in vhost '{session.VirtualHost}'");
+    }
+
+    /// <summary>
+    /// basic.consume's exclusive flag: refused (403 "in exclusive use") if the queue has consumers, and
+    /// afterwards any other consumer is refused until <see cref="ReleaseExclusiveConsumer"/>.
+    /// </summary>
+    public void CheckConsumer(BrokerSession session, DispatchQueue queue, string queueName, bool exclusive, string consumerTag)
+    {
+        string refusal = $"queue '{queueName}' in vhost '{session.VirtualHost}' in exclusive use";
+        if (_exclusiveConsumers.ContainsKey(queue) || (exclusive && queue.ConsumerCount > 0))
+        {
+            throw new MetadataException(MetadataException.AccessRefused, refusal);
+        }
+
+        if (exclusive && !_exclusiveConsumers.TryAdd(queue, consumerTag))
+        {
+            throw new MetadataException(MetadataException.AccessRefused, refusal);
+        }
+    }
+
+    /// <summary>The exclusive consumer <paramref name="consumerTag"/> of <paramref name="queue"/> is gone.</summary>
+    public void ReleaseExclusiveConsumer(DispatchQueue queue, string consumerTag) =>
+        _exclusiveConsumers.TryRemove(new KeyValuePair<DispatchQueue, string>(queue, consumerTag));
 
     /// <summary>The connection closed: its exclusive queues go, as in RabbitMQ.</summary>
     public async Task SessionClosedAsync(BrokerSession session, CancellationToken cancellationToken = default)
@@ -269,6 +307,12 @@ public sealed class TopologyService
 
     private async Task DeleteQueueStorageAsync(QueueRecord queue, CancellationToken cancellationToken)
     {
+        // Consumers are cancelled (basic.cancel to those that asked for it) before the topic goes.
+        if (_queues.TryGetValue((queue.VirtualHost, queue.Name), out DispatchQueue? dispatch))
+        {
+            dispatch.Delete();
+        }
+
         await _store.DeleteQueueAsync(queue.VirtualHost, queue.Name, cancellationToken).ConfigureAwait(false);
         if (_log.TopicExists(queue.Topic))
         {
@@ -276,7 +320,29 @@ public sealed class TopologyService
         }
 
         Routing(queue.VirtualHost).RemoveQueue(queue.Name);
-        _queueTopics.TryRemove((queue.VirtualHost, queue.Name), out _);
+        if (_queues.TryRemove((queue.VirtualHost, queue.Name), out DispatchQueue? removed))
+        {
+            _exclusiveConsumers.TryRemove(removed, out _);
+        }
+    }
+
+    /// <summary>The queue's dispatch state over its topic; one per queue, replaced if the queue was recreated on a new topic.</summary>
+    private DispatchQueue Register(QueueRecord queue)
+    {
+        var key = (queue.VirtualHost, queue.Name);
+        while (true)
+        {
+            if (_queues.TryGetValue(key, out DispatchQueue? existing) && ((MessageLogQueueSource)existing.Source).Topic == queue.Topic)
+            {
+                return existing;
+            }
+
+            var created = Dispatcher.CreateQueue(queue.Name, new MessageLogQueueSource(_log, queue.Topic));
+            if (existing is null ? _queues.TryAdd(key, created) : _queues.TryUpdate(key, created, existing))
+            {
+                return created;
+            }
+        }
     }
 
     private async Task RequireAsync(BrokerSession session, PermissionKind kind, string resourceKind, string name, CancellationToken cancellationToken)

@@ -1,4 +1,5 @@
 using System.Buffers;
+using Gateway.Broker.Delivery;
 using Gateway.Broker.Topology;
 using Gateway.Log;
 using Gateway.Protocol.Methods.Basic;
@@ -138,7 +139,7 @@ internal sealed partial class AmqpChannel
         }
 
         _appendsInFlight++;
-        _lastAppend = CompleteAppendAsync(append, sequence);
+        _lastAppend = CompleteAppendAsync(append, sequence, route.Queues);
         if (_appendsInFlight >= MaxAppendsInFlight)
         {
             await _lastAppend;
@@ -146,13 +147,17 @@ internal sealed partial class AmqpChannel
     }
 
     /// <summary>Once the log answers: the confirm (ack when durable, nack when refused), or a log line without confirms.</summary>
-    private async Task CompleteAppendAsync(Task<AppendResult> append, ulong sequence)
+    private async Task CompleteAppendAsync(Task<AppendResult> append, ulong sequence, IReadOnlyList<DispatchQueue> queues)
     {
         bool stored;
         try
         {
             await append.ConfigureAwait(false);
             stored = true;
+            foreach (DispatchQueue queue in queues)
+            {
+                queue.NotifyMessagesAppended();   // readable now: wake delivery to its consumers
+            }
         }
         catch (Exception ex) when (ex is MessageLogWriteException or ObjectDisposedException or ArgumentException)
         {

@@ -15,8 +15,8 @@ namespace Gateway.Server.Channels;
 /// One channel: its open/close/flow lifecycle, the soft-error model (channel.close, then discard
 /// everything but close and close-ok until close-ok), and content assembly (a content-bearing
 /// method, then one header frame, then body frames up to the declared size, nothing interleaved on
-/// this channel). Exchange and queue methods are in AmqpChannel.Topology.cs; publishing and
-/// consuming arrive with the rest of the broker (issue 5) and are answered 540 NOT_IMPLEMENTED until then.
+/// this channel). Exchange and queue methods are in AmqpChannel.Topology.cs, publishing in
+/// AmqpChannel.Publish.cs, consuming and acknowledgements in AmqpChannel.Delivery.cs.
 /// </summary>
 internal sealed partial class AmqpChannel
 {
@@ -152,7 +152,7 @@ internal sealed partial class AmqpChannel
                 AccessRequest.Read(arguments);
                 return _connection.Output.SendMethodAsync(Number, new AccessRequestOk(1));
             default:
-                return HandleTopologyMethod(id, arguments) ?? HandleUnroutedMethod(id);
+                return HandleTopologyMethod(id, arguments) ?? HandleDeliveryMethod(id, arguments) ?? HandleUnroutedMethod(id);
         }
     }
 
@@ -297,6 +297,7 @@ internal sealed partial class AmqpChannel
     {
         _bodyRemaining = 0;
         _closed = true;
+        CloseDelivery();
     }
 }
 

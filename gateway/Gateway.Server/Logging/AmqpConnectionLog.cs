@@ -53,4 +53,7 @@ internal static partial class AmqpConnectionLog
 
     [LoggerMessage(2003, LogLevel.Error, "Connection {ConnectionId} channel {Channel}: a published message (confirm sequence {Sequence}, 0 without confirms) could not be stored")]
     public static partial void PublishNotStored(ILogger logger, string connectionId, ushort channel, ulong sequence, Exception exception);
+
+    [LoggerMessage(2004, LogLevel.Error, "Connection {ConnectionId} channel {Channel}: the message at offset {Offset} of topic {Topic} cannot be delivered (unreadable envelope); it stays unacknowledged")]
+    public static partial void UndeliverableMessage(ILogger logger, string connectionId, ushort channel, string topic, long offset, Exception exception);
 }

@@ -173,10 +173,10 @@ public sealed class ChannelTests : GatewayTest
         await using var connection = await Gateway.ClientFactory().CreateConnectionAsync();
         var channel = await connection.CreateChannelAsync();
 
-        // basic.* arrives with publishing and consuming (issue 5).
-        var ex = await Assert.ThrowsAnyAsync<OperationInterruptedException>(() => channel.BasicQosAsync(0, 10, false));
+        // Transactions are not implemented (docs/publishing.md).
+        var ex = await Assert.ThrowsAnyAsync<OperationInterruptedException>(() => channel.TxSelectAsync());
         Assert.Equal(540, ex.ShutdownReason!.ReplyCode);
-        Assert.Equal((ushort)60, ex.ShutdownReason.ClassId);
+        Assert.Equal((ushort)90, ex.ShutdownReason.ClassId);
         Assert.Equal((ushort)10, ex.ShutdownReason.MethodId);
     }
 

@@ -1,0 +1,249 @@
+using System.Security.Cryptography;
+using Gateway.Broker.Delivery;
+using Gateway.Broker.Topology;
+using Gateway.Log;
+using Gateway.Protocol.Methods.Basic;
+using Gateway.Protocol.Spec;
+using Gateway.Server.Errors;
+using Gateway.Server.Logging;
+using Gateway.Server.Publishing;
+
+namespace Gateway.Server.Channels;
+
+/// <summary>
+/// basic.qos, basic.consume, basic.cancel, basic.get, basic.ack, basic.nack, basic.reject and
+/// basic.recover, mapped onto the broker's <see cref="DeliveryChannel"/> (docs/dispatcher.md). Deliveries
+/// are encoded by <see cref="DeliveryTarget"/> into the connection's ordered output without waiting;
+/// replies go through the same output, so consume-ok precedes the first delivery as on RabbitMQ.
+/// </summary>
+internal sealed partial class AmqpChannel
+{
+    /// <summary>Unflushed output beyond which the channel's deliveries pause until it drains (RabbitMQ's writer credit flow).</summary>
+    private const long PauseDeliveriesAtBufferedBytes = 4 * 1024 * 1024;
+
+    private DeliveryChannel? _delivery;
+    private readonly Dictionary<string, DispatchQueue> _exclusiveConsumers = new(StringComparer.Ordinal);
+
+    private DeliveryChannel Delivery(TopologyService topology) =>
+        _delivery ??= topology.Dispatcher.OpenChannel(new DeliveryTarget(this));
+
+    private ValueTask? HandleDeliveryMethod(AmqpMethodId id, ReadOnlySpan<byte> arguments)
+    {
+        if (_connection.Topology is not { } topology || _connection.Session is not { } session)
+        {
+            return null;
+        }
+
+        switch (id)
+        {
+            case AmqpMethodId.BasicQos:
+                return Qos(topology, BasicQos.Read(arguments));
+            case AmqpMethodId.BasicConsume:
+                return Run(id, ConsumeAsync(topology, session, BasicConsume.Read(arguments)));
+            case AmqpMethodId.BasicCancel:
+                return Cancel(BasicCancel.Read(arguments));
+            case AmqpMethodId.BasicGet:
+                return Run(id, GetAsync(topology, session, BasicGet.Read(arguments)));
+            case AmqpMethodId.BasicAck:
+                {
+                    var ack = BasicAck.Read(arguments);
+                    return Acknowledged(id, _delivery?.Ack(ack.DeliveryTag, ack.Multiple), ack.DeliveryTag);
+                }
+
+            case AmqpMethodId.BasicNack:
+                {
+                    var nack = BasicNack.Read(arguments);
+                    return Acknowledged(id, _delivery?.Nack(nack.DeliveryTag, nack.Multiple, nack.Requeue), nack.DeliveryTag);
+                }
+
+            case AmqpMethodId.BasicReject:
+                {
+                    var reject = BasicReject.Read(arguments);
+                    return Acknowledged(id, _delivery?.Reject(reject.DeliveryTag, reject.Requeue), reject.DeliveryTag);
+                }
+
+            case AmqpMethodId.BasicRecover:
+                {
+                    var recover = BasicRecover.Read(arguments);
+                    if (!recover.Requeue)
+                    {
+                        // rabbit_channel: redelivering to the original consumer is not supported.
+                        throw new AmqpException(ReplyCode.NotImplemented, "requeue=false", id);
+                    }
+
+                    _delivery?.Recover();
+                    return _connection.Output.SendMethodAsync(Number, new BasicRecoverOk());
+                }
+
+            default:
+                return null;
+        }
+    }
+
+    private ValueTask Qos(TopologyService topology, BasicQos qos)
+    {
+        if (qos.PrefetchSize != 0)
+        {
+            throw new AmqpException(ReplyCode.NotImplemented, $"prefetch_size!=0 ({qos.PrefetchSize})", AmqpMethodId.BasicQos);
+        }
+
+        // RabbitMQ's reinterpretation: global=false limits each consumer created afterwards, global=true the whole channel.
+        Delivery(topology).SetQos(qos.PrefetchCount, qos.Global);
+        return _connection.Output.SendMethodAsync(Number, new BasicQosOk());
+    }
+
+    private async Task ConsumeAsync(TopologyService topology, BrokerSession session, BasicConsume consume)
+    {
+        string queueName = QueueName(consume.Queue, AmqpMethodId.BasicConsume);
+        await PublishedSoFarAsync();
+        DispatchQueue queue = await topology.QueueForConsumingAsync(session, queueName);
+        DeliveryChannel delivery = Delivery(topology);
+        string tag = consume.ConsumerTag.Length > 0 ? consume.ConsumerTag : NewConsumerTag();
+        if (delivery.HasConsumer(tag))
+        {
+            // A hard error in RabbitMQ (rabbit_channel: not_allowed).
+            throw new AmqpException(ReplyCode.NotAllowed, $"attempt to reuse consumer tag '{tag}'", AmqpMethodId.BasicConsume);
+        }
+
+        topology.CheckConsumer(session, queue, queueName, consume.Exclusive, tag);
+        if (consume.Exclusive)
+        {
+            _exclusiveConsumers[tag] = queue;
+        }
+
+        // consume-ok first: deliveries may start the moment the consumer exists.
+        if (!consume.NoWait)
+        {
+            await _connection.Output.SendMethodAsync(Number, new BasicConsumeOk(tag));
+        }
+
+        delivery.Consume(queue, tag, consume.NoAck);
+    }
+
+    private ValueTask Cancel(BasicCancel cancel)
+    {
+        _delivery?.Cancel(cancel.ConsumerTag);
+        if (_exclusiveConsumers.Remove(cancel.ConsumerTag, out DispatchQueue? queue))
+        {
+            _connection.Topology?.ReleaseExclusiveConsumer(queue, cancel.ConsumerTag);
+        }
+
+        // RabbitMQ answers cancel-ok even for a tag it does not know.
+        return cancel.NoWait ? ValueTask.CompletedTask : _connection.Output.SendMethodAsync(Number, new BasicCancelOk(cancel.ConsumerTag));
+    }
+
+    private async Task GetAsync(TopologyService topology, BrokerSession session, BasicGet get)
+    {
+        string queueName = QueueName(get.Queue, AmqpMethodId.BasicGet);
+        await PublishedSoFarAsync();
+        DispatchQueue queue = await topology.QueueForConsumingAsync(session, queueName);
+        // A message goes out as get-ok from inside Get (through the delivery target), in order with this reply path.
+        if (!Delivery(topology).Get(queue, get.NoAck))
+        {
+            await _connection.Output.SendMethodAsync(Number, new BasicGetEmpty());
+        }
+    }
+
+    private static ValueTask Acknowledged(AmqpMethodId method, AcknowledgeResult? result, ulong deliveryTag)
+    {
+        if (result is not { IsUnknownDeliveryTag: false })
+        {
+            // Never delivered, already settled, or delivered no-ack: RabbitMQ closes the channel with 406.
+            throw new AmqpException(ReplyCode.PreconditionFailed, result?.ErrorText ?? $"unknown delivery tag {deliveryTag}", method);
+        }
+
+        return ValueTask.CompletedTask;
+    }
+
+    /// <summary>The channel closed (either side) or its connection went: consumers end and unacked messages are requeued in delivery-tag order.</summary>
+    private void CloseDelivery()
+    {
+        _delivery?.Close();
+        foreach ((string tag, DispatchQueue queue) in _exclusiveConsumers)
+        {
+            _connection.Topology?.ReleaseExclusiveConsumer(queue, tag);
+        }
+
+        _exclusiveConsumers.Clear();
+    }
+
+    /// <summary>RabbitMQ's server-generated tags: "amq.ctag-" and 22 URL-safe base64 characters of randomness.</summary>
+    private static string NewConsumerTag() =>
+        "amq.ctag-" + Convert.ToBase64String(RandomNumberGenerator.GetBytes(16)).TrimEnd('=').Replace('+', '-').Replace('/', '_');
+
+    /// <summary>
+    /// Turns the dispatcher's deliveries into frames in the connection's ordered output. Called under the
+    /// broker's channel lock from dispatch workers: never blocks, never throws, never calls back.
+    /// </summary>
+    private sealed class DeliveryTarget(AmqpChannel channel) : IDeliveryTarget
+    {
+        public void Deliver(in ConsumerDelivery delivery)
+        {
+            if (!TryDecode(delivery.Message, out string exchange, out string routingKey, out ReadOnlyMemory<byte> properties))
+            {
+                return;
+            }
+
+            Watch(channel._connection.Output.EnqueueMethodWithContent(
+                channel.Number,
+                new BasicDeliver(delivery.ConsumerTag, delivery.DeliveryTag, delivery.Redelivered, exchange, routingKey),
+                properties,
+                delivery.Message.Body,
+                channel._connection.FrameMax));
+        }
+
+        public void DeliverGetOk(in GetDelivery delivery)
+        {
+            if (!TryDecode(delivery.Message, out string exchange, out string routingKey, out ReadOnlyMemory<byte> properties))
+            {
+                return;
+            }
+
+            channel._connection.Output.EnqueueMethodWithContent(
+                channel.Number,
+                new BasicGetOk(delivery.DeliveryTag, delivery.Redelivered, exchange, routingKey, (uint)Math.Clamp(delivery.MessageCount, 0, uint.MaxValue)),
+                properties,
+                delivery.Message.Body,
+                channel._connection.FrameMax);
+        }
+
+        public void ConsumerCancelled(string consumerTag)
+        {
+            // RabbitMQ tells only clients that announced consumer_cancel_notify.
+            if (channel._connection.ClientHasCapability("consumer_cancel_notify"))
+            {
+                channel._connection.Output.Enqueue(
+                    static (output, state) => Gateway.Protocol.Frames.FrameWriter.WriteMethod(output, state.Number, new BasicCancel(state.consumerTag, noWait: true)),
+                    (channel.Number, consumerTag));
+            }
+        }
+
+        /// <summary>Pauses the channel's deliveries while its connection's output is backed up; resumes once this write is flushed.</summary>
+        private void Watch(Task flushed)
+        {
+            if (channel._connection.Output.BufferedBytes <= PauseDeliveriesAtBufferedBytes || channel._delivery is not { } delivery)
+            {
+                return;
+            }
+
+            delivery.Pause();
+            flushed.ContinueWith(
+                static (_, state) => ((DeliveryChannel)state!).Resume(), delivery, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+        }
+
+        private bool TryDecode(StoredMessage message, out string exchange, out string routingKey, out ReadOnlyMemory<byte> properties)
+        {
+            try
+            {
+                (exchange, routingKey, properties) = StoredEnvelope.Decode(message.Properties);
+                return true;
+            }
+            catch (InvalidDataException ex)
+            {
+                AmqpConnectionLog.UndeliverableMessage(channel._connection.Logger, channel._connection.Id, channel.Number, message.Topic, message.Offset, ex);
+                (exchange, routingKey, properties) = (string.Empty, string.Empty, default);
+                return false;
+            }
+        }
+    }
+}
