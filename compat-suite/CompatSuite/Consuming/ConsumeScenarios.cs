@@ -172,6 +172,32 @@ public sealed class ConsumeScenarios
         Assert.True(channel.IsOpen);
     }
 
+    [Fact]
+    public async Task An_auto_delete_queue_goes_with_its_last_consumer_but_not_before_it_had_one()
+    {
+        await using var connection = await Broker.ConnectAsync();
+        await using var channel = await connection.CreateChannelAsync();
+        string queue = $"compat-autodelete-{Guid.NewGuid():N}";
+        await channel.QueueDeclareAsync(queue, durable: false, exclusive: false, autoDelete: true);
+        Assert.Equal(0u, (await channel.QueueDeclarePassiveAsync(queue)).ConsumerCount);   // never consumed: still there
+
+        string first = await channel.BasicConsumeAsync(queue, autoAck: true, new AsyncEventingBasicConsumer(channel));
+        string second = await channel.BasicConsumeAsync(queue, autoAck: true, new AsyncEventingBasicConsumer(channel));
+        await channel.BasicCancelAsync(first);
+        Assert.Equal(1u, (await channel.QueueDeclarePassiveAsync(queue)).ConsumerCount);
+        await channel.BasicCancelAsync(second);
+
+        await using var check = await connection.CreateChannelAsync();
+        var closed = new TaskCompletionSource<ShutdownEventArgs>(TaskCreationOptions.RunContinuationsAsynchronously);
+        check.ChannelShutdownAsync += (_, args) =>
+        {
+            closed.TrySetResult(args);
+            return Task.CompletedTask;
+        };
+        await Assert.ThrowsAnyAsync<Exception>(() => check.QueueDeclarePassiveAsync(queue));
+        Assert.Equal(404, (await closed.Task.WaitAsync(TimeSpan.FromSeconds(10))).ReplyCode);
+    }
+
     private static async Task WaitUntilAsync(Func<bool> condition)
     {
         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);

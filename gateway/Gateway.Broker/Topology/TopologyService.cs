@@ -26,6 +26,7 @@ public sealed class TopologyService
     private readonly ConcurrentDictionary<string, VirtualHostRoutingTable> _routing = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<(string VirtualHost, string Queue), DispatchQueue> _queues = new();
     private readonly ConcurrentDictionary<DispatchQueue, string> _exclusiveConsumers = new();
+    private readonly ConcurrentDictionary<DispatchQueue, QueueRecord> _autoDelete = new();
 
     public TopologyService(IMetadataStore store, IMessageLog log, DeliveryDispatcher dispatcher)
     {
@@ -268,6 +269,19 @@ public sealed class TopologyService
     public void ReleaseExclusiveConsumer(DispatchQueue queue, string consumerTag) =>
         _exclusiveConsumers.TryRemove(new KeyValuePair<DispatchQueue, string>(queue, consumerTag));
 
+    /// <summary>
+    /// A consumer of <paramref name="queue"/> went away (basic.cancel, channel or connection closed): an
+    /// auto-delete queue is deleted once its last consumer is gone, as in RabbitMQ (a queue that never
+    /// had a consumer stays).
+    /// </summary>
+    public async Task ConsumerRemovedAsync(DispatchQueue queue, CancellationToken cancellationToken = default)
+    {
+        if (queue.ConsumerCount == 0 && !queue.IsDeleted && _autoDelete.TryRemove(queue, out QueueRecord? record))
+        {
+            await DeleteQueueStorageAsync(record, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
     /// <summary>The connection closed: its exclusive queues go, as in RabbitMQ.</summary>
     public async Task SessionClosedAsync(BrokerSession session, CancellationToken cancellationToken = default)
     {
@@ -323,6 +337,7 @@ public sealed class TopologyService
         if (_queues.TryRemove((queue.VirtualHost, queue.Name), out DispatchQueue? removed))
         {
             _exclusiveConsumers.TryRemove(removed, out _);
+            _autoDelete.TryRemove(removed, out _);
         }
     }
 
@@ -340,6 +355,11 @@ public sealed class TopologyService
             var created = Dispatcher.CreateQueue(queue.Name, new MessageLogQueueSource(_log, queue.Topic));
             if (existing is null ? _queues.TryAdd(key, created) : _queues.TryUpdate(key, created, existing))
             {
+                if (queue.AutoDelete)
+                {
+                    _autoDelete[created] = queue;
+                }
+
                 return created;
             }
         }

@@ -23,6 +23,7 @@ internal sealed partial class AmqpChannel
 
     private DeliveryChannel? _delivery;
     private readonly Dictionary<string, DispatchQueue> _exclusiveConsumers = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, DispatchQueue> _consumerQueues = new(StringComparer.Ordinal);
 
     private DeliveryChannel Delivery(TopologyService topology) =>
         _delivery ??= topology.Dispatcher.OpenChannel(new DeliveryTarget(this));
@@ -117,19 +118,28 @@ internal sealed partial class AmqpChannel
             await _connection.Output.SendMethodAsync(Number, new BasicConsumeOk(tag));
         }
 
+        _consumerQueues[tag] = queue;
         delivery.Consume(queue, tag, consume.NoAck);
     }
 
-    private ValueTask Cancel(BasicCancel cancel)
+    private async ValueTask Cancel(BasicCancel cancel)
     {
         _delivery?.Cancel(cancel.ConsumerTag);
-        if (_exclusiveConsumers.Remove(cancel.ConsumerTag, out DispatchQueue? queue))
+        if (_exclusiveConsumers.Remove(cancel.ConsumerTag, out DispatchQueue? exclusive))
         {
-            _connection.Topology?.ReleaseExclusiveConsumer(queue, cancel.ConsumerTag);
+            _connection.Topology?.ReleaseExclusiveConsumer(exclusive, cancel.ConsumerTag);
         }
 
-        // RabbitMQ answers cancel-ok even for a tag it does not know.
-        return cancel.NoWait ? ValueTask.CompletedTask : _connection.Output.SendMethodAsync(Number, new BasicCancelOk(cancel.ConsumerTag));
+        // RabbitMQ answers cancel-ok even for a tag it does not know; an auto-delete queue is gone by then.
+        if (_consumerQueues.Remove(cancel.ConsumerTag, out DispatchQueue? queue) && _connection.Topology is { } topology)
+        {
+            await topology.ConsumerRemovedAsync(queue);
+        }
+
+        if (!cancel.NoWait)
+        {
+            await _connection.Output.SendMethodAsync(Number, new BasicCancelOk(cancel.ConsumerTag));
+        }
     }
 
     private async Task GetAsync(TopologyService topology, BrokerSession session, BasicGet get)
@@ -165,6 +175,28 @@ internal sealed partial class AmqpChannel
         }
 
         _exclusiveConsumers.Clear();
+        if (_connection.Topology is { } topology)
+        {
+            foreach (DispatchQueue queue in _consumerQueues.Values.Distinct())
+            {
+                _ = DeleteIfAutoDeleteAsync(topology, queue);
+            }
+        }
+
+        _consumerQueues.Clear();
+    }
+
+    /// <summary>Closing is synchronous; the auto-delete that may follow runs on its own and only logs a failure.</summary>
+    private async Task DeleteIfAutoDeleteAsync(TopologyService topology, DispatchQueue queue)
+    {
+        try
+        {
+            await topology.ConsumerRemovedAsync(queue);
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            AmqpConnectionLog.AutoDeleteFailed(_connection.Logger, _connection.Id, ex);
+        }
     }
 
     /// <summary>RabbitMQ's server-generated tags: "amq.ctag-" and 22 URL-safe base64 characters of randomness.</summary>

@@ -56,4 +56,7 @@ internal static partial class AmqpConnectionLog
 
     [LoggerMessage(2004, LogLevel.Error, "Connection {ConnectionId} channel {Channel}: the message at offset {Offset} of topic {Topic} cannot be delivered (unreadable envelope); it stays unacknowledged")]
     public static partial void UndeliverableMessage(ILogger logger, string connectionId, ushort channel, string topic, long offset, Exception exception);
+
+    [LoggerMessage(2005, LogLevel.Error, "Connection {ConnectionId}: deleting an auto-delete queue after its last consumer left failed")]
+    public static partial void AutoDeleteFailed(ILogger logger, string connectionId, Exception exception);
 }
