@@ -56,9 +56,9 @@ public static class GatewayApplication
         var log = EmbeddedMessageLog.Open(new CommitLogOptions { Directory = Path.Combine(options.DataDir, "log") });
         var dispatcher = new DeliveryDispatcher();
         var topology = new TopologyService(metadata, log, dispatcher);
-        // Embedded metadata belongs to this gateway alone: every exclusive queue in it belonged to a
-        // connection of an earlier run, and RabbitMQ deletes those with their connection.
-        await topology.StartAsync(isOrphanedExclusive: _ => options.Metadata == GatewayOptions.EmbeddedMetadata);
+        // Embedded metadata belongs to this gateway alone, so starting is a broker restart: transient
+        // queues and exchanges and exclusive queues go, as when a RabbitMQ node boots.
+        await topology.StartAsync(brokerRestarted: options.Metadata == GatewayOptions.EmbeddedMetadata);
         builder.Services.AddSingleton(metadata);
         builder.Services.AddSingleton(credentials);
         builder.Services.AddSingleton<IMessageLog>(log);

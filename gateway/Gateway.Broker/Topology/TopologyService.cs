@@ -41,10 +41,12 @@ public sealed class TopologyService
     public DeliveryDispatcher Dispatcher { get; }
 
     /// <summary>
-    /// Loads every vhost's exchanges, queues and bindings, makes sure every queue has its topic, and
-    /// deletes the exclusive queues left by connections of an earlier run (they die with their connection).
+    /// Loads every vhost's exchanges, queues and bindings and makes sure every queue has its topic.
+    /// With <paramref name="brokerRestarted"/> (this gateway alone owns the metadata: the embedded
+    /// store) it first does what a RabbitMQ node does when it boots: transient (non-durable) queues and
+    /// exchanges are gone, and so are exclusive queues, whose connections died with the previous run.
     /// </summary>
-    public async Task StartAsync(Func<QueueRecord, bool> isOrphanedExclusive, CancellationToken cancellationToken = default)
+    public async Task StartAsync(bool brokerRestarted, CancellationToken cancellationToken = default)
     {
         MetadataSnapshot snapshot = await _store.GetSnapshotAsync(cancellationToken).ConfigureAwait(false);
         foreach (VirtualHostRecord vhost in snapshot.VirtualHosts)
@@ -54,12 +56,18 @@ public sealed class TopologyService
 
         foreach (ExchangeRecord exchange in snapshot.Exchanges)
         {
+            if (brokerRestarted && !exchange.Durable)
+            {
+                await _store.DeleteExchangeAsync(exchange.VirtualHost, exchange.Name, ifUnused: false, cancellationToken).ConfigureAwait(false);
+                continue;
+            }
+
             Routing(exchange.VirtualHost).AddExchange(exchange);
         }
 
         foreach (QueueRecord queue in snapshot.Queues)
         {
-            if (queue.ExclusiveOwner is not null && isOrphanedExclusive(queue))
+            if (brokerRestarted && (queue.ExclusiveOwner is not null || !queue.Durable))
             {
                 await DeleteQueueStorageAsync(queue, cancellationToken).ConfigureAwait(false);
                 continue;
@@ -79,7 +87,7 @@ public sealed class TopologyService
             }
             catch (InvalidOperationException)
             {
-                // Its queue was an orphaned exclusive one deleted above.
+                // An end of it was transient or exclusive and deleted above.
             }
         }
     }

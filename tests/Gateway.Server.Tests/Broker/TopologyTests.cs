@@ -92,7 +92,7 @@ public sealed class TopologyTests : GatewayTest
     }
 
     [Fact]
-    public async Task Exclusive_queues_left_by_a_previous_run_are_gone_after_a_restart()
+    public async Task Exclusive_and_transient_queues_and_transient_exchanges_are_gone_after_a_restart()
     {
         string dataDir = Directory.CreateTempSubdirectory("gateway-restart-").FullName;
         try
@@ -104,6 +104,10 @@ public sealed class TopologyTests : GatewayTest
                 var channel = await connection.CreateChannelAsync();
                 await channel.QueueDeclareAsync("mine", durable: true, exclusive: true, autoDelete: false);
                 await channel.QueueDeclareAsync("shared", durable: true, exclusive: false, autoDelete: false);
+                await channel.QueueDeclareAsync("transient", durable: false, exclusive: false, autoDelete: false);
+                await channel.ExchangeDeclareAsync("transient-x", ExchangeType.Fanout, durable: false);
+                await channel.ExchangeDeclareAsync("durable-x", ExchangeType.Fanout, durable: true);
+                await channel.QueueBindAsync("shared", "durable-x", "");
                 topic = (await first.Metadata.GetQueueAsync("/", "mine"))!.Topic;
 
                 // The gateway stops with the connection still open (a crash would leave the same state).
@@ -113,9 +117,14 @@ public sealed class TopologyTests : GatewayTest
             Assert.Null(await second.Metadata.GetQueueAsync("/", "mine"));
             Assert.False(second.Log.TopicExists(topic));
             Assert.NotNull(await second.Metadata.GetQueueAsync("/", "shared"));
+            Assert.Null(await second.Metadata.GetQueueAsync("/", "transient"));
+            Assert.Null(await second.Metadata.GetExchangeAsync("/", "transient-x"));
+            Assert.NotNull(await second.Metadata.GetExchangeAsync("/", "durable-x"));
             await using var connection2 = await second.ClientFactory().CreateConnectionAsync();
             await using var channel2 = await connection2.CreateChannelAsync();
             await channel2.QueueDeclareAsync("mine", durable: true, exclusive: true, autoDelete: false);   // free to take again
+            await channel2.BasicPublishAsync("durable-x", "", new byte[] { 1 });   // the durable binding still routes
+            Assert.Equal(1u, (await channel2.QueueDeclarePassiveAsync("shared")).MessageCount);
         }
         finally
         {
