@@ -138,9 +138,9 @@ internal sealed partial class AmqpChannel
             append = Task.FromException<AppendResult>(ex);
         }
 
-        _appendsInFlight++;
+        Interlocked.Increment(ref _appendsInFlight);
         _lastAppend = CompleteAppendAsync(append, sequence, route.Queues);
-        if (_appendsInFlight >= MaxAppendsInFlight)
+        if (Volatile.Read(ref _appendsInFlight) >= MaxAppendsInFlight)
         {
             await _lastAppend;
         }
