@@ -64,7 +64,7 @@ public sealed partial class EmbeddedMessageLog : IMessageLog, ICommitLogListener
 
         // New settles go to a generation after every existing file, never appended behind a torn record.
         long replayGeneration = checkpoint?.JournalGeneration ?? 0;
-        var log = new EmbeddedMessageLog(logOptions, options, NextJournalGeneration(logOptions.Directory, replayGeneration));
+        var log = new EmbeddedMessageLog(logOptions, options, StateJournal.LatestGeneration(logOptions.Directory, replayGeneration) + 1);
         try
         {
             if (checkpoint is not null)
@@ -184,6 +184,12 @@ public sealed partial class EmbeddedMessageLog : IMessageLog, ICommitLogListener
     {
         Topic t = Get(topic);
         return t.Consumption.Purge(t.Index.Count);
+    }
+
+    public long ReadyCount(string topic)
+    {
+        Topic t = Get(topic);
+        return t.Consumption.Ready(t.Index.Count);
     }
 
     public TopicStats GetStats(string topic)
@@ -353,20 +359,6 @@ public sealed partial class EmbeddedMessageLog : IMessageLog, ICommitLogListener
         {
             topic.Consumption.ClampTo(topic.Index.Count);
         }
-    }
-
-    private static long NextJournalGeneration(string directory, long checkpointGeneration)
-    {
-        long max = checkpointGeneration;
-        foreach (string path in Directory.GetFiles(directory, "state-*.journal"))
-        {
-            if (long.TryParse(Path.GetFileNameWithoutExtension(path).AsSpan("state-".Length), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out long generation))
-            {
-                max = Math.Max(max, generation);
-            }
-        }
-
-        return max + 1;
     }
 
     private Topic Get(string topic) =>

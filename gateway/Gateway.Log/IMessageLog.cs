@@ -60,6 +60,9 @@ public interface IMessageLog : IAsyncDisposable
     /// <summary>Settles every ready message (queue.purge; in-flight ones stay) and returns how many.</summary>
     long Purge(string topic);
 
+    /// <summary>Messages ready for delivery: <see cref="TopicStats.Ready"/> alone, for the dispatcher's frequent checks.</summary>
+    long ReadyCount(string topic);
+
     /// <summary>Offsets, counts and retained bytes of <paramref name="topic"/>.</summary>
     TopicStats GetStats(string topic);
 

@@ -17,7 +17,7 @@ public sealed class MessageLogQueueSource : IQueueSource
 
     public string Topic { get; }
 
-    public long Ready => _log.GetStats(Topic).Ready;
+    public long Ready => _log.ReadyCount(Topic);
 
     public IReadOnlyList<TakenMessage> Take(int maxCount) => _log.TakeReady(Topic, maxCount);
 

@@ -24,7 +24,9 @@ public sealed class TopologyService
     private readonly IMetadataStore _store;
     private readonly IMessageLog _log;
     private readonly ConcurrentDictionary<string, VirtualHostRoutingTable> _routing = new(StringComparer.Ordinal);
-    private readonly ConcurrentDictionary<(string VirtualHost, string Queue), DispatchQueue> _queues = new();
+    // Every queue this gateway serves, with the record it was declared with (its topic and exclusive
+    // owner never change), so per-message paths such as basic.get need no metadata round trip.
+    private readonly ConcurrentDictionary<(string VirtualHost, string Queue), KnownQueue> _queues = new();
     private readonly ConcurrentDictionary<DispatchQueue, string> _exclusiveConsumers = new();
     private readonly ConcurrentDictionary<DispatchQueue, QueueRecord> _autoDelete = new();
 
@@ -152,7 +154,7 @@ public sealed class TopologyService
 
         RequireOwnerOrShared(session, queue);
         TopicStats stats = _log.TopicExists(queue.Topic) ? _log.GetStats(queue.Topic) : default;
-        if (ifUnused && _queues.TryGetValue((queue.VirtualHost, queue.Name), out DispatchQueue? used) && used.ConsumerCount > 0)
+        if (ifUnused && _queues.TryGetValue((queue.VirtualHost, queue.Name), out KnownQueue? used) && used.Dispatch.ConsumerCount > 0)
         {
             throw new MetadataException(MetadataException.PreconditionFailed, $"queue '{name}' in vhost '{session.VirtualHost}' in use");
         }
@@ -231,10 +233,10 @@ public sealed class TopologyService
         var queues = new List<DispatchQueue>(result.Queues.Count);
         foreach (string queue in result.Queues)
         {
-            if (_queues.TryGetValue((session.VirtualHost, queue), out DispatchQueue? dispatch))
+            if (_queues.TryGetValue((session.VirtualHost, queue), out KnownQueue? known))
             {
-                topics.Add(((MessageLogQueueSource)dispatch.Source).Topic);
-                queues.Add(dispatch);
+                topics.Add(known.Record.Topic);
+                queues.Add(known.Dispatch);
             }
         }
 
@@ -248,11 +250,13 @@ public sealed class TopologyService
     public async Task<DispatchQueue> QueueForConsumingAsync(BrokerSession session, string name, CancellationToken cancellationToken = default)
     {
         await RequireAsync(session, PermissionKind.Read, "queue", name, cancellationToken).ConfigureAwait(false);
-        QueueRecord queue = await GetQueueOrDieAsync(session, name, cancellationToken).ConfigureAwait(false);
-        RequireOwnerOrShared(session, queue);
-        return _queues.TryGetValue((session.VirtualHost, name), out DispatchQueue? dispatch)
-            ? dispatch
-            : throw new MetadataException(MetadataException.NotFound, $"no queue '{name}' in vhost '{session.VirtualHost}'");
+        if (!_queues.TryGetValue((session.VirtualHost, name), out KnownQueue? known))
+        {
+            throw new MetadataException(MetadataException.NotFound, $"no queue '{name}' in vhost '{session.VirtualHost}'");
+        }
+
+        RequireOwnerOrShared(session, known.Record);
+        return known.Dispatch;
     }
 
     /// <summary>
@@ -330,9 +334,9 @@ public sealed class TopologyService
     private async Task DeleteQueueStorageAsync(QueueRecord queue, CancellationToken cancellationToken)
     {
         // Consumers are cancelled (basic.cancel to those that asked for it) before the topic goes.
-        if (_queues.TryGetValue((queue.VirtualHost, queue.Name), out DispatchQueue? dispatch))
+        if (_queues.TryGetValue((queue.VirtualHost, queue.Name), out KnownQueue? known))
         {
-            dispatch.Delete();
+            known.Dispatch.Delete();
         }
 
         await _store.DeleteQueueAsync(queue.VirtualHost, queue.Name, cancellationToken).ConfigureAwait(false);
@@ -342,10 +346,10 @@ public sealed class TopologyService
         }
 
         Routing(queue.VirtualHost).RemoveQueue(queue.Name);
-        if (_queues.TryRemove((queue.VirtualHost, queue.Name), out DispatchQueue? removed))
+        if (_queues.TryRemove((queue.VirtualHost, queue.Name), out KnownQueue? removed))
         {
-            _exclusiveConsumers.TryRemove(removed, out _);
-            _autoDelete.TryRemove(removed, out _);
+            _exclusiveConsumers.TryRemove(removed.Dispatch, out _);
+            _autoDelete.TryRemove(removed.Dispatch, out _);
         }
     }
 
@@ -355,20 +359,20 @@ public sealed class TopologyService
         var key = (queue.VirtualHost, queue.Name);
         while (true)
         {
-            if (_queues.TryGetValue(key, out DispatchQueue? existing) && ((MessageLogQueueSource)existing.Source).Topic == queue.Topic)
+            if (_queues.TryGetValue(key, out KnownQueue? existing) && existing.Record.Topic == queue.Topic)
             {
-                return existing;
+                return existing.Dispatch;
             }
 
-            var created = Dispatcher.CreateQueue(queue.Name, new MessageLogQueueSource(_log, queue.Topic));
+            var created = new KnownQueue(queue, Dispatcher.CreateQueue(queue.Name, new MessageLogQueueSource(_log, queue.Topic)));
             if (existing is null ? _queues.TryAdd(key, created) : _queues.TryUpdate(key, created, existing))
             {
                 if (queue.AutoDelete)
                 {
-                    _autoDelete[created] = queue;
+                    _autoDelete[created.Dispatch] = queue;
                 }
 
-                return created;
+                return created.Dispatch;
             }
         }
     }
@@ -392,4 +396,7 @@ public sealed class TopologyService
                 $"cannot obtain exclusive access to locked queue '{queue.Name}' in vhost '{queue.VirtualHost}'. It could be originally declared on another connection or the exclusive property value does not match that of the original declaration.");
         }
     }
+
+    /// <summary>A queue as this gateway serves it: its declared record and its dispatch state over the record's topic.</summary>
+    private sealed record KnownQueue(QueueRecord Record, DispatchQueue Dispatch);
 }

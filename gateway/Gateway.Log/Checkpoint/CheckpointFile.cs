@@ -37,6 +37,7 @@ internal static class CheckpointFile
     public static int Flags(TopicRetention retention) =>
         (retention.DiscardUnsettled ? DiscardUnsettledFlag : 0) | (retention.KeepSettled ? KeepSettledFlag : 0);
 
+    /// <summary>A retention from its stored form (journal record or checkpoint): −1 means no limit on that axis.</summary>
     public static TopicRetention FromJournal(long maxAgeMs, long maxBytes, long flags) => new(
         KeepSettled: (flags & KeepSettledFlag) != 0,
         MaxAge: maxAgeMs >= 0 ? TimeSpan.FromMilliseconds(maxAgeMs) : null,
@@ -69,12 +70,7 @@ internal static class CheckpointFile
             string name = reader.String();
             long count = reader.Long(), start = reader.Long(), bytesRetained = reader.Long(), lastTimestamp = reader.Long();
             long maxAge = reader.Long(), maxBytes = reader.Long();
-            int flags = reader.Int();
-            var retention = new TopicRetention(
-                KeepSettled: (flags & KeepSettledFlag) != 0,
-                MaxAge: maxAge >= 0 ? TimeSpan.FromMilliseconds(maxAge) : null,
-                MaxBytes: maxBytes >= 0 ? maxBytes : null,
-                DiscardUnsettled: (flags & DiscardUnsettledFlag) != 0);
+            TopicRetention retention = FromJournal(maxAge, maxBytes, reader.Int());
             long watermark = reader.Long(), cursor = reader.Long();
             int ranges = reader.Int();
             var settled = new (long, long)[ranges];

@@ -176,6 +176,13 @@ internal sealed class StateJournal : IDisposable
         }
     }
 
+    /// <summary>The highest generation with a file in <paramref name="directory"/>, or <paramref name="atLeast"/> if that is higher.</summary>
+    public static long LatestGeneration(string directory, long atLeast)
+    {
+        List<(long Generation, string Path)> files = List(directory);
+        return files.Count == 0 ? atLeast : Math.Max(atLeast, files[^1].Generation);
+    }
+
     /// <summary>Deletes generation files older than <paramref name="generation"/>.</summary>
     public void DeleteGenerationsBelow(long generation)
     {

@@ -22,8 +22,8 @@ internal sealed partial class AmqpChannel
     private const long PauseDeliveriesAtBufferedBytes = 4 * 1024 * 1024;
 
     private DeliveryChannel? _delivery;
-    private readonly Dictionary<string, DispatchQueue> _exclusiveConsumers = new(StringComparer.Ordinal);
-    private readonly Dictionary<string, DispatchQueue> _consumerQueues = new(StringComparer.Ordinal);
+    // This channel's consumers by tag: what to release and possibly auto-delete when each one ends.
+    private readonly Dictionary<string, (DispatchQueue Queue, bool Exclusive)> _consumers = new(StringComparer.Ordinal);
 
     private DeliveryChannel Delivery(TopologyService topology) =>
         _delivery ??= topology.Dispatcher.OpenChannel(new DeliveryTarget(this));
@@ -107,10 +107,7 @@ internal sealed partial class AmqpChannel
         }
 
         topology.CheckConsumer(session, queue, queueName, consume.Exclusive, tag);
-        if (consume.Exclusive)
-        {
-            _exclusiveConsumers[tag] = queue;
-        }
+        _consumers[tag] = (queue, consume.Exclusive);
 
         // consume-ok first: deliveries may start the moment the consumer exists.
         if (!consume.NoWait)
@@ -118,22 +115,22 @@ internal sealed partial class AmqpChannel
             await _connection.Output.SendMethodAsync(Number, new BasicConsumeOk(tag));
         }
 
-        _consumerQueues[tag] = queue;
         delivery.Consume(queue, tag, consume.NoAck);
     }
 
     private async ValueTask Cancel(BasicCancel cancel)
     {
         _delivery?.Cancel(cancel.ConsumerTag);
-        if (_exclusiveConsumers.Remove(cancel.ConsumerTag, out DispatchQueue? exclusive))
-        {
-            _connection.Topology?.ReleaseExclusiveConsumer(exclusive, cancel.ConsumerTag);
-        }
 
         // RabbitMQ answers cancel-ok even for a tag it does not know; an auto-delete queue is gone by then.
-        if (_consumerQueues.Remove(cancel.ConsumerTag, out DispatchQueue? queue) && _connection.Topology is { } topology)
+        if (_consumers.Remove(cancel.ConsumerTag, out var consumer) && _connection.Topology is { } topology)
         {
-            await topology.ConsumerRemovedAsync(queue);
+            if (consumer.Exclusive)
+            {
+                topology.ReleaseExclusiveConsumer(consumer.Queue, cancel.ConsumerTag);
+            }
+
+            await topology.ConsumerRemovedAsync(consumer.Queue);
         }
 
         if (!cancel.NoWait)
@@ -169,21 +166,23 @@ internal sealed partial class AmqpChannel
     private void CloseDelivery()
     {
         _delivery?.Close();
-        foreach ((string tag, DispatchQueue queue) in _exclusiveConsumers)
-        {
-            _connection.Topology?.ReleaseExclusiveConsumer(queue, tag);
-        }
-
-        _exclusiveConsumers.Clear();
         if (_connection.Topology is { } topology)
         {
-            foreach (DispatchQueue queue in _consumerQueues.Values.Distinct())
+            foreach ((string tag, (DispatchQueue queue, bool exclusive)) in _consumers)
+            {
+                if (exclusive)
+                {
+                    topology.ReleaseExclusiveConsumer(queue, tag);
+                }
+            }
+
+            foreach (DispatchQueue queue in _consumers.Values.Select(c => c.Queue).Distinct())
             {
                 _ = DeleteIfAutoDeleteAsync(topology, queue);
             }
         }
 
-        _consumerQueues.Clear();
+        _consumers.Clear();
     }
 
     /// <summary>Closing is synchronous; the auto-delete that may follow runs on its own and only logs a failure.</summary>

@@ -48,8 +48,11 @@ internal static class StoredEnvelope
     /// <summary>FNV-1a of the routing key's UTF-8 bytes: stable across processes, for the index's filter field.</summary>
     public static uint RoutingKeyHash(string routingKey)
     {
+        // A routing key is a shortstr (at most 255 UTF-8 bytes), so this is one publish-path call with no allocation.
+        Span<byte> bytes = stackalloc byte[Encoding.UTF8.GetMaxByteCount(Math.Min(routingKey.Length, 255))];
+        int length = Encoding.UTF8.GetBytes(routingKey.AsSpan(0, Math.Min(routingKey.Length, 255)), bytes);
         uint hash = 2166136261;
-        foreach (byte b in Encoding.UTF8.GetBytes(routingKey))
+        foreach (byte b in bytes[..length])
         {
             hash = (hash ^ b) * 16777619;
         }
