@@ -2,6 +2,8 @@ using System.Buffers;
 using Gateway.Broker.Delivery;
 using Gateway.Broker.Topology;
 using Gateway.Log;
+using Gateway.Protocol.Frames;
+using Gateway.Protocol.Methods;
 using Gateway.Protocol.Methods.Basic;
 using Gateway.Protocol.Methods.Confirm;
 using Gateway.Protocol.Spec;
@@ -31,7 +33,7 @@ internal sealed partial class AmqpChannel
     private bool _contentOversized;
     private ulong _oversizedBodySize;
 
-    private bool _confirming;
+    private PublisherConfirms? _confirms;   // set by confirm.select
     private ulong _publishSequence;
     private int _appendsInFlight;
     private Task _lastAppend = Task.CompletedTask;
@@ -39,7 +41,9 @@ internal sealed partial class AmqpChannel
     private ValueTask SelectConfirms(ReadOnlySpan<byte> arguments)
     {
         var select = ConfirmSelect.Read(arguments);
-        _confirming = true;
+        _confirms ??= new PublisherConfirms(
+            (deliveryTag, multiple) => SendConfirm(new BasicAck(deliveryTag, multiple)),
+            deliveryTag => SendConfirm(new BasicNack(deliveryTag, multiple: false, requeue: false)));
         return select.NoWait ? ValueTask.CompletedTask : _connection.Output.SendMethodAsync(Number, new ConfirmSelectOk());
     }
 
@@ -78,7 +82,7 @@ internal sealed partial class AmqpChannel
                 ReplyCode.PreconditionFailed, $"message size {bodySize} is larger than configured max size {_connection.MaxMessageSize}", AmqpMethodId.BasicPublish);
         }
 
-        ulong sequence = _confirming ? ++_publishSequence : 0;
+        ulong sequence = _confirms is null ? 0 : ++_publishSequence;
         BasicProperties? parsed = HasHeadersOrUserId(properties) ? BasicProperties.Read(properties) : null;
         PublishRoute route;
         try
@@ -113,11 +117,7 @@ internal sealed partial class AmqpChannel
                     Number, new BasicReturn((ushort)ReplyCode.NoRoute, "NO_ROUTE", publish.Exchange, publish.RoutingKey), properties, body, _connection.FrameMax);
             }
 
-            if (_confirming)
-            {
-                await _connection.Output.SendMethodAsync(Number, new BasicAck(sequence));
-            }
-
+            _confirms?.Settle(sequence, stored: true, moreInFlight: Volatile.Read(ref _appendsInFlight) > 0);
             return;
         }
 
@@ -146,7 +146,7 @@ internal sealed partial class AmqpChannel
         }
     }
 
-    /// <summary>Once the log answers: the confirm (ack when durable, nack when refused), or a log line without confirms.</summary>
+    /// <summary>Once the log answers: wake the destination queues and settle the confirm (ack when durable, nack when refused; a log line either way when refused).</summary>
     private async Task CompleteAppendAsync(Task<AppendResult> append, ulong sequence, IReadOnlyList<DispatchQueue> queues)
     {
         bool stored;
@@ -169,11 +169,20 @@ internal sealed partial class AmqpChannel
             Interlocked.Decrement(ref _appendsInFlight);
         }
 
-        if (_confirming && !_closed)
+        _confirms?.Settle(sequence, stored, moreInFlight: Volatile.Read(ref _appendsInFlight) > 0);
+    }
+
+    /// <summary>
+    /// Hands a confirm to the connection without waiting for the flush: nothing waits on a confirm's
+    /// flush (the read loop is held back by appends in flight), and a closed channel sends nothing more.
+    /// </summary>
+    private void SendConfirm<TMethod>(TMethod confirm)
+        where TMethod : struct, IAmqpMethod<TMethod>
+    {
+        if (!_closed)
         {
-            await (stored
-                ? _connection.Output.SendMethodAsync(Number, new BasicAck(sequence))
-                : _connection.Output.SendMethodAsync(Number, new BasicNack(sequence, multiple: false, requeue: false)));
+            _ = _connection.Output.Enqueue(
+                static (output, state) => FrameWriter.WriteMethod(output, state.Number, state.confirm), (Number, confirm));
         }
     }
 

@@ -2,7 +2,10 @@ using System.Text;
 using Gateway.Log;
 using Gateway.Protocol.Methods.Basic;
 using Gateway.Protocol.Methods.Channel;
+using Gateway.Protocol.Methods.Confirm;
 using Gateway.Protocol.Methods.Exchange;
+using Gateway.Protocol.Frames;
+using Gateway.Protocol.Methods.Queue;
 using Gateway.Protocol.Spec;
 using MetaService.Contracts;
 using RabbitMQ.Client;
@@ -139,6 +142,45 @@ public sealed class PublishTests : GatewayTest
         await GatewayFixture.WaitUntilAsync(() => !channel.IsOpen);
         Assert.Equal(403, channel.CloseReason!.ReplyCode);
         Assert.Equal("ACCESS_REFUSED - access to exchange 'amq.topic' in vhost '/' refused for user 'reader'", channel.CloseReason.ReplyText);
+    }
+
+    [Fact]
+    public async Task Confirms_of_a_pipelined_burst_are_coalesced_into_multiple_acks_in_order()
+    {
+        const int Messages = 400;
+        await using var raw = await ScriptedAmqpClient.ConnectAsync(Gateway.Port);
+        await raw.HandshakeAsync();
+        await raw.OpenChannelAsync(1);
+        await raw.SendMethodAsync(1, new QueueDeclare("burst", durable: true));
+        await raw.ExpectMethodAsync<global::Gateway.Protocol.Methods.Queue.QueueDeclareOk>(1);
+        await raw.SendMethodAsync(1, new ConfirmSelect());
+        await raw.ExpectMethodAsync<ConfirmSelectOk>(1);
+        var burst = new System.Buffers.ArrayBufferWriter<byte>();
+        for (int i = 0; i < Messages; i++)
+        {
+            FrameWriter.WriteMethod(burst, 1, new BasicPublish("", "burst"));
+            FrameWriter.WriteContent(burst, 1, AmqpClassId.Basic, new byte[2], (ReadOnlyMemory<byte>)new byte[16], 0);
+        }
+
+        await raw.SendAsync(burst.WrittenSpan);   // one write: the gateway reads and appends them back to back
+        var acks = new List<BasicAck>();
+        while (acks.Count == 0 || acks[^1].DeliveryTag < Messages)
+        {
+            acks.Add(await raw.ExpectMethodAsync<BasicAck>(1));
+        }
+
+        // Every tag confirmed exactly once, in order, and a frame per group commit rather than per message.
+        ulong confirmedThrough = 0;
+        foreach (BasicAck ack in acks)
+        {
+            Assert.True(ack.DeliveryTag > confirmedThrough);
+            Assert.Equal(ack.DeliveryTag > confirmedThrough + 1, ack.Multiple);
+            confirmedThrough = ack.DeliveryTag;
+        }
+
+        Assert.Equal((ulong)Messages, confirmedThrough);
+        Assert.True(acks.Count < Messages / 4, $"{acks.Count} acks for {Messages} messages");
+        Assert.Equal(Messages, Gateway.Log.ReadyCount(await TopicOfAsync("burst")));
     }
 
     [Fact]
