@@ -41,6 +41,7 @@ public static class GatewayApplication
         ["--frame-max"] = nameof(GatewayOptions.FrameMax),
         ["--channel-max"] = nameof(GatewayOptions.ChannelMax),
         ["--max-message-size"] = nameof(GatewayOptions.MaxMessageSize),
+        ["--max-publish-bytes-in-flight"] = nameof(GatewayOptions.MaxPublishBytesInFlight),
     };
 
     public static async Task<WebApplication> BuildAsync(string[] args, Action<WebApplicationBuilder>? configure = null)
@@ -121,6 +122,7 @@ public static class GatewayApplication
             FrameMax = Parse(configuration, nameof(GatewayOptions.FrameMax), defaults.FrameMax),
             ChannelMax = Parse(configuration, nameof(GatewayOptions.ChannelMax), defaults.ChannelMax),
             MaxMessageSize = Parse(configuration, nameof(GatewayOptions.MaxMessageSize), defaults.MaxMessageSize),
+            MaxPublishBytesInFlight = Parse(configuration, nameof(GatewayOptions.MaxPublishBytesInFlight), defaults.MaxPublishBytesInFlight),
         };
     }
 

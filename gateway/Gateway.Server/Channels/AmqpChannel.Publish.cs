@@ -23,7 +23,10 @@ namespace Gateway.Server.Channels;
 /// </summary>
 internal sealed partial class AmqpChannel
 {
-    /// <summary>Appends in flight per channel before the read loop waits for them: a publisher that outruns the disk is slowed through TCP, not buffered.</summary>
+    /// <summary>
+    /// Appends in flight per channel before the read loop waits for them: a publisher that outruns the
+    /// disk is slowed through TCP, not buffered. The connection's byte budget bounds large messages.
+    /// </summary>
     private const int MaxAppendsInFlight = 4096;
 
     private BasicPublish _publish;
@@ -138,16 +141,20 @@ internal sealed partial class AmqpChannel
             append = Task.FromException<AppendResult>(ex);
         }
 
+        long bytes = message.Properties.Length + message.Body.Length;
         Interlocked.Increment(ref _appendsInFlight);
-        _lastAppend = CompleteAppendAsync(append, sequence, route.Queues);
-        if (Volatile.Read(ref _appendsInFlight) >= MaxAppendsInFlight)
+        _connection.AddPublishBytesInFlight(bytes);
+        _lastAppend = CompleteAppendAsync(append, sequence, route.Queues, bytes);
+        if (Volatile.Read(ref _appendsInFlight) >= MaxAppendsInFlight || _connection.PublishBudgetExceeded)
         {
+            // The log writes in arrival order, so once this channel's last append is durable every earlier
+            // one of the connection is too: the budget is back to at most what arrived after it.
             await _lastAppend;
         }
     }
 
     /// <summary>Once the log answers: wake the destination queues and settle the confirm (ack when durable, nack when refused; a log line either way when refused).</summary>
-    private async Task CompleteAppendAsync(Task<AppendResult> append, ulong sequence, IReadOnlyList<DispatchQueue> queues)
+    private async Task CompleteAppendAsync(Task<AppendResult> append, ulong sequence, IReadOnlyList<DispatchQueue> queues, long bytes)
     {
         bool stored;
         try
@@ -167,6 +174,7 @@ internal sealed partial class AmqpChannel
         finally
         {
             Interlocked.Decrement(ref _appendsInFlight);
+            _connection.AddPublishBytesInFlight(-bytes);
         }
 
         _confirms?.Settle(sequence, stored, moreInFlight: Volatile.Read(ref _appendsInFlight) > 0);

@@ -88,6 +88,19 @@ internal sealed partial class AmqpConnection
     /// <summary>The largest message body accepted (406 beyond it).</summary>
     internal long MaxMessageSize => _options.MaxMessageSize;
 
+    /// <summary>
+    /// Bytes of published messages handed to the log and not yet durable, over all channels. Past
+    /// <see cref="GatewayOptions.MaxPublishBytesInFlight"/> the read loop waits, so a publisher of large
+    /// messages is slowed through TCP instead of filling memory.
+    /// </summary>
+    private long _publishBytesInFlight;
+
+    internal long PublishBytesInFlight => Interlocked.Read(ref _publishBytesInFlight);
+
+    internal bool PublishBudgetExceeded => PublishBytesInFlight > _options.MaxPublishBytesInFlight;
+
+    internal void AddPublishBytesInFlight(long delta) => Interlocked.Add(ref _publishBytesInFlight, delta);
+
     public async Task RunAsync()
     {
         var started = _timeProvider.GetTimestamp();

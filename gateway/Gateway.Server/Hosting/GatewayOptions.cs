@@ -44,6 +44,14 @@ public sealed record GatewayOptions
     /// </summary>
     public long MaxMessageSize { get; init; } = 134_217_728;
 
+    /// <summary>
+    /// Bytes of published messages one connection may have waiting for the log before the gateway stops
+    /// reading from it (TCP back-pressure). Bounds a publisher's memory, which the per-channel count of
+    /// appends in flight alone does not for large messages. Default 64 MiB; a message larger than this
+    /// still goes through, alone.
+    /// </summary>
+    public long MaxPublishBytesInFlight { get; init; } = 64L * 1024 * 1024;
+
     /// <summary>connection.tune channel-max. RabbitMQ default 2047.</summary>
     public ushort ChannelMax { get; init; } = 2047;
 

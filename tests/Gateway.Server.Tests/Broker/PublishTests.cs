@@ -184,6 +184,49 @@ public sealed class PublishTests : GatewayTest
     }
 
     [Fact]
+    public async Task A_publisher_of_large_messages_is_held_back_at_the_connections_byte_budget_and_loses_nothing()
+    {
+        const int MessageBytes = 64 * 1024;
+        const int Messages = 320;   // 20 MiB: far below 4 096 appends, far above the 1 MiB budget
+        await using var gateway = await GatewayFixture.StartAsync(false, "--max-publish-bytes-in-flight", "1048576");
+        await using var raw = await ScriptedAmqpClient.ConnectAsync(gateway.Port);
+        await raw.HandshakeAsync();
+        await raw.OpenChannelAsync(1);
+        await raw.SendMethodAsync(1, new QueueDeclare("large", durable: true));
+        await raw.ExpectMethodAsync<global::Gateway.Protocol.Methods.Queue.QueueDeclareOk>(1);
+
+        // Hold the log's writer: nothing published becomes durable until the gate opens.
+        using var gate = new ManualResetEventSlim();
+        var held = ((EmbeddedMessageLog)gateway.Log).CommitLog.RunOnWriterAsync(_ => gate.Wait()).AsTask();
+        Task publishing;
+        try
+        {
+            long receivedBefore = gateway.Metrics.BytesReceived;
+            publishing = Task.Run(async () =>
+            {
+                for (int i = 0; i < Messages; i++)
+                {
+                    await raw.PublishAsync(1, new BasicPublish("", "large"), new byte[MessageBytes]);
+                }
+            });
+
+            await Task.Delay(TimeSpan.FromSeconds(1));
+            long read = gateway.Metrics.BytesReceived - receivedBefore;
+            // The budget (1 MiB) plus the message that crossed it; without the budget all 20 MiB would be read.
+            Assert.InRange(read, 512 * 1024, 3 * 1024 * 1024);
+        }
+        finally
+        {
+            gate.Set();
+        }
+
+        await held;
+        await publishing.WaitAsync(TimeSpan.FromSeconds(30));
+        string topic = (await gateway.Metadata.GetQueueAsync("/", "large"))!.Topic;
+        await GatewayFixture.WaitUntilAsync(() => gateway.Log.ReadyCount(topic) == Messages);
+    }
+
+    [Fact]
     public async Task A_log_that_refuses_the_write_gets_the_publisher_a_nack()
     {
         await using var connection = await Gateway.ClientFactory().CreateConnectionAsync();
