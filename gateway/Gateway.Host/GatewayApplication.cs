@@ -5,6 +5,7 @@ using Gateway.Broker.Topology;
 using Gateway.Log;
 using Gateway.Log.Commit;
 using Gateway.Server.Hosting;
+using Gateway.Server.Publishing;
 using Gateway.Server.Security;
 using MetaService.Contracts;
 using MetaService.Core;
@@ -56,7 +57,22 @@ public static class GatewayApplication
         var (metadata, credentials, follower) = await OpenMetadataAsync(options);
         var log = EmbeddedMessageLog.Open(new CommitLogOptions { Directory = Path.Combine(options.DataDir, "log") });
         var dispatcher = new DeliveryDispatcher();
-        var topology = new TopologyService(metadata, log, dispatcher);
+        // Tests put a fake clock into the services before this point; message TTL runs on it too.
+        var time = builder.Services.LastOrDefault(d => d.ServiceType == typeof(TimeProvider))?.ImplementationInstance as TimeProvider ?? TimeProvider.System;
+        ILogger? deadLetterLog = null;   // the logger exists once the app is built; a failure before that is not possible (no connections yet)
+        var topology = new TopologyService(
+            metadata,
+            log,
+            dispatcher,
+            AmqpMessages.Format,
+            time,
+            (queue, error) =>
+            {
+                if (deadLetterLog is not null)
+                {
+                    AmqpMessages.LogDeadLetterNotStored(deadLetterLog, queue, error);
+                }
+            });
         // Embedded metadata belongs to this gateway alone, so starting is a broker restart: transient
         // queues and exchanges and exclusive queues go, as when a RabbitMQ node boots.
         await topology.StartAsync(brokerRestarted: options.Metadata == GatewayOptions.EmbeddedMetadata);
@@ -88,6 +104,7 @@ public static class GatewayApplication
         });
 
         var app = builder.Build();
+        deadLetterLog = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Gateway.DeadLetters");
         if (follower is not null)
         {
             app.Lifetime.ApplicationStopping.Register(() => follower.DisposeAsync().AsTask().GetAwaiter().GetResult());

@@ -176,6 +176,28 @@ public sealed partial class EmbeddedMessageLog : IMessageLog, ICommitLogListener
         return taken;
     }
 
+    public IReadOnlyList<TakenMessage> TakeReadyWhile(string topic, int maxCount, Func<StoredMessage, bool> predicate)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(maxCount);
+        ArgumentNullException.ThrowIfNull(predicate);
+        Topic t = Get(topic);
+        var taken = new List<TakenMessage>();
+        StoredMessage? head = null;
+        bool Accept(long offset)
+        {
+            // A message a retention policy dropped meanwhile is not accepted: TakeReady settles it.
+            head = t.Index.TryGet(offset, out IndexEntry entry) ? ReadEntry(topic, offset, entry) : null;
+            return head is not null && predicate(head);
+        }
+
+        while (taken.Count < maxCount && t.Consumption.TryTakeIf(t.Index.Count, Accept, out _, out bool redelivered))
+        {
+            taken.Add(new TakenMessage(head!, redelivered));
+        }
+
+        return taken;
+    }
+
     public bool Settle(string topic, long offset) => Get(topic).Consumption.Settle(offset);
 
     public bool Requeue(string topic, long offset) => Get(topic).Consumption.Requeue(offset);

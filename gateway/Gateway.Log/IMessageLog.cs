@@ -51,6 +51,14 @@ public interface IMessageLog : IAsyncDisposable
     /// </summary>
     IReadOnlyList<TakenMessage> TakeReady(string topic, int maxCount);
 
+    /// <summary>
+    /// Takes ready messages from the head, in <see cref="TakeReady"/>'s order, while
+    /// <paramref name="predicate"/> accepts the next one (at most <paramref name="maxCount"/>); the first
+    /// message refused stays ready and untouched. Looking and taking are atomic per message. Message
+    /// expiry uses it: RabbitMQ drops expired messages from a queue's head.
+    /// </summary>
+    IReadOnlyList<TakenMessage> TakeReadyWhile(string topic, int maxCount, Func<StoredMessage, bool> predicate);
+
     /// <summary>Settles an in-flight message (ack; reject or nack without requeue). False if it was not in flight (unknown or double settle).</summary>
     bool Settle(string topic, long offset);
 

@@ -48,6 +48,27 @@ public sealed class ConsumptionTests : IDisposable
     }
 
     [Fact]
+    public async Task Taking_while_a_predicate_holds_stops_at_the_first_refused_message_and_leaves_it_untouched()
+    {
+        await using EmbeddedMessageLog log = Open();
+        await Fill(log, "q", 6);
+        log.TakeReady("q", 2);
+        Assert.True(log.Requeue("q", 1));   // requeued first, as TakeReady would serve it
+
+        Assert.Equal([1], Offsets(log.TakeReadyWhile("q", 1, _ => true)));   // at most maxCount
+        Assert.True(log.Requeue("q", 1));
+        IReadOnlyList<TakenMessage> expired = log.TakeReadyWhile("q", 10, m => m.Offset != 3);
+        Assert.Equal([1, 2], Offsets(expired));
+        Assert.Equal([true, false], expired.Select(t => t.Redelivered));
+        Assert.Empty(log.TakeReadyWhile("q", 10, m => m.Offset != 3));
+
+        IReadOnlyList<TakenMessage> rest = log.TakeReady("q", 10);
+        Assert.Equal([3, 4, 5], Offsets(rest));
+        Assert.False(rest[0].Redelivered);   // looked at, refused, never taken: not a redelivery
+        Assert.Empty(log.TakeReadyWhile("q", 10, _ => true));   // nothing ready is nothing taken
+    }
+
+    [Fact]
     public async Task Settling_something_not_in_flight_is_refused()
     {
         await using EmbeddedMessageLog log = Open();

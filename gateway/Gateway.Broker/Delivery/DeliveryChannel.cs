@@ -208,16 +208,17 @@ public sealed class DeliveryChannel
     }
 
     /// <summary>basic.ack: settles the delivery (with <paramref name="multiple"/>, every one up to it; tag 0 with multiple: all).</summary>
-    public AcknowledgeResult Ack(ulong deliveryTag, bool multiple) => Acknowledge(deliveryTag, multiple, requeue: false);
+    public AcknowledgeResult Ack(ulong deliveryTag, bool multiple) => Acknowledge(deliveryTag, multiple, Settlement.Acked);
 
     /// <summary>
     /// basic.nack: requeues the delivery (and, with <paramref name="multiple"/>, every one before it) or,
     /// without <paramref name="requeue"/>, settles it.
     /// </summary>
-    public AcknowledgeResult Nack(ulong deliveryTag, bool multiple, bool requeue) => Acknowledge(deliveryTag, multiple, requeue);
+    public AcknowledgeResult Nack(ulong deliveryTag, bool multiple, bool requeue) =>
+        Acknowledge(deliveryTag, multiple, requeue ? Settlement.Requeued : Settlement.Rejected);
 
     /// <summary>basic.reject: basic.nack of one delivery.</summary>
-    public AcknowledgeResult Reject(ulong deliveryTag, bool requeue) => Acknowledge(deliveryTag, multiple: false, requeue);
+    public AcknowledgeResult Reject(ulong deliveryTag, bool requeue) => Nack(deliveryTag, multiple: false, requeue);
 
     /// <summary>
     /// basic.recover (and basic.recover-async) with requeue=true: requeues every delivery awaiting
@@ -232,7 +233,7 @@ public sealed class DeliveryChannel
             all = _unacked.RemoveAll();
         }
 
-        Finish(all, requeue: true);
+        Finish(all, Settlement.Requeued);
         return all.Count;
     }
 
@@ -283,7 +284,7 @@ public sealed class DeliveryChannel
             unacked = _unacked.RemoveAll();
         }
 
-        Finish(unacked, requeue: true);
+        Finish(unacked, Settlement.Requeued);
     }
 
     /// <summary>Called by a burst, holding the consumer's queue lock: assigns the tag, hands the delivery over, remembers it.</summary>
@@ -341,7 +342,7 @@ public sealed class DeliveryChannel
         }
     }
 
-    private AcknowledgeResult Acknowledge(ulong deliveryTag, bool multiple, bool requeue)
+    private AcknowledgeResult Acknowledge(ulong deliveryTag, bool multiple, Settlement settlement)
     {
         List<UnackedDelivery> deliveries;
         lock (_lock)
@@ -352,22 +353,26 @@ public sealed class DeliveryChannel
             }
         }
 
-        Finish(deliveries, requeue);
+        Finish(deliveries, settlement);
         return new AcknowledgeResult(deliveries.Count, UnknownDeliveryTag: null);
     }
 
     /// <summary>Settles or requeues deliveries no longer awaiting acknowledgement, oldest first, and returns their credit.</summary>
-    private void Finish(List<UnackedDelivery> deliveries, bool requeue)
+    private void Finish(List<UnackedDelivery> deliveries, Settlement settlement)
     {
         foreach (var delivery in deliveries)
         {
-            if (requeue)
+            switch (settlement)
             {
-                delivery.Queue.Requeue(delivery.Offset);
-            }
-            else
-            {
-                delivery.Queue.Settle(delivery.Offset);
+                case Settlement.Requeued:
+                    delivery.Queue.Requeue(delivery.Offset);
+                    break;
+                case Settlement.Rejected:
+                    delivery.Queue.Reject(delivery.Offset);   // dead-lettered if the queue has a DLX
+                    break;
+                default:
+                    delivery.Queue.Settle(delivery.Offset);
+                    break;
             }
 
             if (delivery.Consumer is { } consumer)
@@ -409,4 +414,17 @@ public readonly record struct AcknowledgeResult(int Count, ulong? UnknownDeliver
 
     /// <summary>RabbitMQ's explanation for the channel close: "unknown delivery tag N".</summary>
     public string? ErrorText => UnknownDeliveryTag is { } tag ? $"unknown delivery tag {tag}" : null;
+}
+
+/// <summary>How a delivery awaiting acknowledgement ends.</summary>
+internal enum Settlement
+{
+    /// <summary>basic.ack: done with.</summary>
+    Acked,
+
+    /// <summary>basic.nack / basic.reject without requeue: discarded, or dead-lettered (reason "rejected").</summary>
+    Rejected,
+
+    /// <summary>nack/reject with requeue, basic.recover, or the channel closed: ready again, flagged redelivered.</summary>
+    Requeued,
 }

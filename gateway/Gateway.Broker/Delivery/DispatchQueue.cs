@@ -67,7 +67,11 @@ public sealed class DispatchQueue
     /// The publish path calls this after a log append to this queue has completed: schedules the queue if a
     /// consumer can take the new messages. Cheap when it is already scheduled or nobody can consume.
     /// </summary>
-    public void NotifyMessagesAppended() => Dispatcher.Wake(this);
+    public void NotifyMessagesAppended(bool withExpiration = false)
+    {
+        Source.Appended(withExpiration);
+        Dispatcher.Wake(this);
+    }
 
     /// <summary>
     /// The queue is gone (queue.delete, or its exclusive owner closed): the broker cancels its consumers and
@@ -249,6 +253,27 @@ public sealed class DispatchQueue
         catch (Exception) when (_deleted)
         {
             // Deleted while settling: Delete runs before the topic goes, so a failure now is the topic going.
+        }
+    }
+
+    /// <summary>
+    /// A delivered message rejected without requeue: the source discards it, or dead-letters it when the
+    /// queue has a dead-letter exchange. Ignored once the queue is gone, like <see cref="Settle"/>.
+    /// </summary>
+    internal void Reject(long offset)
+    {
+        if (_deleted)
+        {
+            return;
+        }
+
+        try
+        {
+            Source.Reject(offset);
+        }
+        catch (Exception) when (_deleted)
+        {
+            // As in Settle: the topic went with the queue.
         }
     }
 

@@ -27,6 +27,17 @@ public interface IQueueSource
     /// <summary>Settles an in-flight message (ack, or reject/nack without requeue). False if it was not in flight.</summary>
     bool Settle(long offset);
 
+    /// <summary>
+    /// An in-flight message rejected without requeue (basic.reject / basic.nack): discarded, or handed to
+    /// the queue's dead-letter exchange by sources that have one. False if it was not in flight.
+    /// </summary>
+    bool Reject(long offset) => Settle(offset);
+
+    /// <summary>Told that messages were appended (<paramref name="withExpiration"/>: one carries its own expiration), before the dispatcher is woken.</summary>
+    void Appended(bool withExpiration)
+    {
+    }
+
     /// <summary>Makes an in-flight message ready again, to be delivered flagged redelivered. False if it was not in flight.</summary>
     bool Requeue(long offset);
 }

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using Gateway.Broker.Delivery;
+using Gateway.Broker.Queues;
 using Gateway.Broker.Routing;
 using Gateway.Log;
 using MetaService.Contracts;
@@ -30,12 +31,36 @@ public sealed class TopologyService
     private readonly ConcurrentDictionary<DispatchQueue, string> _exclusiveConsumers = new();
     private readonly ConcurrentDictionary<DispatchQueue, QueueRecord> _autoDelete = new();
 
-    public TopologyService(IMetadataStore store, IMessageLog log, DeliveryDispatcher dispatcher)
+    private readonly IMessageFormat? _messageFormat;
+    private readonly TimeProvider _time;
+
+    /// <param name="messageFormat">The server's view of AMQP properties, for per-message expiration and dead-letter copies; without it (broker-only tests) neither exists.</param>
+    /// <param name="time">Clock for message TTL (tests inject one).</param>
+    /// <param name="deadLetterFailed">Told when a dead-letter copy could not be written (the original stays queued).</param>
+    public TopologyService(
+        IMetadataStore store,
+        IMessageLog log,
+        DeliveryDispatcher dispatcher,
+        IMessageFormat? messageFormat = null,
+        TimeProvider? time = null,
+        Action<string, Exception>? deadLetterFailed = null)
     {
         _store = store;
         _log = log;
         Dispatcher = dispatcher;
+        _messageFormat = messageFormat;
+        _time = time ?? TimeProvider.System;
+        DeadLetters = new DeadLetterPublisher(
+            log,
+            messageFormat,
+            Routing,
+            (virtualHost, name) => _queues.TryGetValue((virtualHost, name), out KnownQueue? known) ? (known.Record.Topic, known.Dispatch) : null,
+            _time,
+            deadLetterFailed);
     }
+
+    /// <summary>Where rejected and expired messages go (each queue's dead-letter exchange).</summary>
+    public DeadLetterPublisher DeadLetters { get; }
 
     public IMessageLog Log => _log;
 
@@ -348,6 +373,7 @@ public sealed class TopologyService
         Routing(queue.VirtualHost).RemoveQueue(queue.Name);
         if (_queues.TryRemove((queue.VirtualHost, queue.Name), out KnownQueue? removed))
         {
+            (removed.Dispatch.Source as IDisposable)?.Dispose();   // its expiry timer
             _exclusiveConsumers.TryRemove(removed.Dispatch, out _);
             _autoDelete.TryRemove(removed.Dispatch, out _);
         }
@@ -364,7 +390,9 @@ public sealed class TopologyService
                 return existing.Dispatch;
             }
 
-            var created = new KnownQueue(queue, Dispatcher.CreateQueue(queue.Name, new MessageLogQueueSource(_log, queue.Topic)));
+            var messages = new QueueMessages(
+                _log, queue.Topic, new QueueIdentity(queue.VirtualHost, queue.Name), QueueArguments.From(queue.Arguments), _messageFormat, DeadLetters, _time);
+            var created = new KnownQueue(queue, Dispatcher.CreateQueue(queue.Name, messages));
             if (existing is null ? _queues.TryAdd(key, created) : _queues.TryUpdate(key, created, existing))
             {
                 if (queue.AutoDelete)

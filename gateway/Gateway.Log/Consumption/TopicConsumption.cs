@@ -92,6 +92,26 @@ internal sealed class TopicConsumption(long topicId, StateJournal journal)
         }
     }
 
+    /// <summary>
+    /// Takes the offset <see cref="TryTake"/> would take, but only if <paramref name="accept"/> says so:
+    /// the look and the take are one step under the lock, so no other taker can slip in between.
+    /// </summary>
+    public bool TryTakeIf(long end, Func<long, bool> accept, out long offset, out bool redelivered)
+    {
+        lock (_lock)
+        {
+            long candidate = _requeued is { Count: > 0 } ? _requeued.Min : _settled.SkipFrom(_cursor);
+            if ((candidate >= end && _requeued is not { Count: > 0 }) || !accept(candidate))
+            {
+                offset = -1;
+                redelivered = false;
+                return false;
+            }
+
+            return TryTake(end, out offset, out redelivered);   // the lock is re-entrant; takes exactly the candidate
+        }
+    }
+
     /// <summary>Settles an in-flight offset (ack, or reject/nack without requeue). False if it was not in flight.</summary>
     public bool Settle(long offset)
     {

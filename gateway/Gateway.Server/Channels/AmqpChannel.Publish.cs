@@ -104,6 +104,21 @@ internal sealed partial class AmqpChannel
                 ReplyCode.PreconditionFailed, $"user_id property set to '{userId}' but authenticated user was '{session.User}'", AmqpMethodId.BasicPublish);
         }
 
+        bool expires = AmqpMessageFormat.HasExpiration(properties);
+        if (expires)
+        {
+            // rabbit_channel:check_expiration_header, after the user-id check.
+            string? expiration = (parsed ?? BasicProperties.Read(properties)).Expiration;
+            try
+            {
+                AmqpMessageFormat.ParseExpiration(expiration);
+            }
+            catch (FormatException ex)
+            {
+                throw new AmqpException(ReplyCode.PreconditionFailed, $"invalid expiration '{expiration}': {ex.Message}", AmqpMethodId.BasicPublish);
+            }
+        }
+
         if (route.RemoveBccHeader && parsed?.Headers is { } headers)
         {
             // Sender-selected distribution: BCC recipients must not see each other (RabbitMQ strips it before delivery).
@@ -127,7 +142,7 @@ internal sealed partial class AmqpChannel
         var message = new LogMessage(
             StoredEnvelope.Encode(publish.Exchange, publish.RoutingKey, properties),
             body,
-            DateTimeOffset.UtcNow.ToUnixTimeMilliseconds(),
+            _connection.Time.GetUtcNow().ToUnixTimeMilliseconds(),
             route.Topics,
             StoredEnvelope.RoutingKeyHash(publish.RoutingKey));
         Task<AppendResult> append;
@@ -144,7 +159,7 @@ internal sealed partial class AmqpChannel
         long bytes = message.Properties.Length + message.Body.Length;
         Interlocked.Increment(ref _appendsInFlight);
         _connection.AddPublishBytesInFlight(bytes);
-        _lastAppend = CompleteAppendAsync(append, sequence, route.Queues, bytes);
+        _lastAppend = CompleteAppendAsync(append, sequence, route.Queues, bytes, expires);
         if (Volatile.Read(ref _appendsInFlight) >= MaxAppendsInFlight || _connection.PublishBudgetExceeded)
         {
             // The log writes in arrival order, so once this channel's last append is durable every earlier
@@ -154,7 +169,7 @@ internal sealed partial class AmqpChannel
     }
 
     /// <summary>Once the log answers: wake the destination queues and settle the confirm (ack when durable, nack when refused; a log line either way when refused).</summary>
-    private async Task CompleteAppendAsync(Task<AppendResult> append, ulong sequence, IReadOnlyList<DispatchQueue> queues, long bytes)
+    private async Task CompleteAppendAsync(Task<AppendResult> append, ulong sequence, IReadOnlyList<DispatchQueue> queues, long bytes, bool expires)
     {
         bool stored;
         try
@@ -163,7 +178,7 @@ internal sealed partial class AmqpChannel
             stored = true;
             foreach (DispatchQueue queue in queues)
             {
-                queue.NotifyMessagesAppended();   // readable now: wake delivery to its consumers
+                queue.NotifyMessagesAppended(expires);   // readable now: wake delivery to its consumers (and its expiry timer)
             }
         }
         catch (Exception ex) when (ex is MessageLogWriteException or ObjectDisposedException or ArgumentException)

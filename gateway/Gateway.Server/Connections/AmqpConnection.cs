@@ -95,6 +95,9 @@ internal sealed partial class AmqpConnection
     /// </summary>
     private long _publishBytesInFlight;
 
+    /// <summary>The gateway's clock (a fake one in tests): publish timestamps, from which message TTL counts.</summary>
+    internal TimeProvider Time => _timeProvider;
+
     internal long PublishBytesInFlight => Interlocked.Read(ref _publishBytesInFlight);
 
     internal bool PublishBudgetExceeded => PublishBytesInFlight > _options.MaxPublishBytesInFlight;

@@ -1,0 +1,40 @@
+using System.Globalization;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+
+namespace Gateway.Broker.Queues;
+
+/// <summary>
+/// The queue arguments that change how a queue behaves once declared, read from its record. Their
+/// values were validated at declaration (the metadata service runs RabbitMQ's checks), so anything
+/// unreadable here is treated as absent rather than refused.
+/// </summary>
+public sealed record QueueArguments(TimeSpan? MessageTtl, string? DeadLetterExchange, string? DeadLetterRoutingKey)
+{
+    public static QueueArguments None { get; } = new(null, null, null);
+
+    /// <summary>Whether messages can expire in this queue by its own x-message-ttl (per-message expiration aside).</summary>
+    public bool HasMessageTtl => MessageTtl is not null;
+
+    public static QueueArguments From(JsonObject? arguments)
+    {
+        if (arguments is null || arguments.Count == 0)
+        {
+            return None;
+        }
+
+        TimeSpan? ttl = Integer(arguments, "x-message-ttl") is { } ms and >= 0 ? TimeSpan.FromMilliseconds(ms) : null;
+        string? exchange = Text(arguments, "x-dead-letter-exchange");
+        string? routingKey = Text(arguments, "x-dead-letter-routing-key");
+        return ttl is null && exchange is null ? None : new QueueArguments(ttl, exchange, routingKey);
+    }
+
+    private static long? Integer(JsonObject arguments, string key) =>
+        arguments[key] is JsonValue value && value.GetValueKind() == JsonValueKind.Number
+        && long.TryParse(value.ToJsonString(), NumberStyles.Integer, CultureInfo.InvariantCulture, out long result)
+            ? result
+            : null;
+
+    private static string? Text(JsonObject arguments, string key) =>
+        arguments[key] is JsonValue value && value.GetValueKind() == JsonValueKind.String ? value.GetValue<string>() : null;
+}
