@@ -49,7 +49,8 @@ public sealed class HeartbeatScenarios(ITestOutputHelper output)
         await stopSending.CancelAsync();
         await sending;
         output.WriteLine($"{heartbeats} heartbeats in 5 s");
-        Assert.InRange(heartbeats, 3, 12);   // one per second, give or take timer slack; not a flood
+        // RabbitMQ 3.10 sends one about every half interval (observed: 11 in 5 s); at least one per interval, not a flood.
+        Assert.InRange(heartbeats, 3, 25);
 
         // Still usable after all that.
         await client.OpenChannelAsync(1);

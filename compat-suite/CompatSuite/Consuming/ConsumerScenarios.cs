@@ -191,6 +191,7 @@ public sealed class ConsumerScenarios
         await raw.SendMethodAsync(1, 60, 110, new MethodArgs().Octet(0));
         CloseReason refused = await raw.ExpectConnectionCloseAsync();
         Assert.Equal(540, refused.ReplyCode);
+        Assert.Equal("NOT_IMPLEMENTED - requeue=false", refused.ReplyText);
         Assert.Equal(60, refused.ClassId);
         Assert.Equal(110, refused.MethodId);
         await channel.QueueDeleteAsync(queue);
