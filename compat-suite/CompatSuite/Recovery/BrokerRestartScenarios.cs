@@ -42,6 +42,7 @@ public sealed class BrokerRestartScenarios
     {
         BrokerRestart.SkipUnlessConfigured();
         string exchange = $"compat-recovery-x-{Guid.NewGuid():N}", queue = $"compat-recovery-q-{Guid.NewGuid():N}";
+        string transientQueue = $"compat-recovery-transient-{Guid.NewGuid():N}";
         const string routingKey = "recovery";
 
         ConnectionFactory factory = RecoveringFactory();
@@ -55,6 +56,10 @@ public sealed class BrokerRestartScenarios
         await consuming.ExchangeDeclareAsync(exchange, ExchangeType.Direct, durable: true, autoDelete: false);
         await consuming.QueueDeclareAsync(queue, durable: true, exclusive: false, autoDelete: false);
         await consuming.QueueBindAsync(queue, exchange, routingKey);
+        // A non-durable queue does not survive the crash on either broker: only the client's topology recovery
+        // brings it (and its binding) back.
+        await consuming.QueueDeclareAsync(transientQueue, durable: false, exclusive: false, autoDelete: false);
+        await consuming.QueueBindAsync(transientQueue, exchange, routingKey);
         await consuming.BasicQosAsync(0, 50, global: false);
         var received = new ConcurrentDictionary<long, int>();
         var consumer = new AsyncEventingBasicConsumer(consuming);
@@ -105,6 +110,9 @@ public sealed class BrokerRestartScenarios
         // The consumer came back under the same tag, once: the queue has exactly one consumer.
         await using IChannel check = await publisherConnection.CreateChannelAsync();
         Assert.Equal(1u, (await check.QueueDeclarePassiveAsync(queue)).ConsumerCount);
+        uint inTransientQueue = (await check.QueueDeclarePassiveAsync(transientQueue)).MessageCount;
+        Assert.True(inTransientQueue >= ConfirmedAfterRecovery, $"the redeclared transient queue holds {inTransientQueue} messages");
+        await check.QueueDeleteAsync(transientQueue);
         await consuming.BasicCancelAsync(consumerTag);
         await check.QueueDeleteAsync(queue);
         await check.ExchangeDeleteAsync(exchange);
