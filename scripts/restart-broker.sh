@@ -22,7 +22,7 @@ root="$(dirname "$here")"
 timeout_s="${BROKER_RESTART_TIMEOUT:-120}"
 
 usage() {
-    sed -n '4,13p' "${BASH_SOURCE[0]}" >&2
+    sed -n '5,14p' "${BASH_SOURCE[0]}" >&2
     exit 2
 }
 
