@@ -62,9 +62,11 @@ public sealed class BrokerRestartScenarios
         await consuming.QueueBindAsync(transientQueue, exchange, routingKey);
         await consuming.BasicQosAsync(0, 50, global: false);
         var received = new ConcurrentDictionary<long, int>();
+        var consumerTagsSeen = new ConcurrentDictionary<string, bool>();
         var consumer = new AsyncEventingBasicConsumer(consuming);
         consumer.ReceivedAsync += async (_, delivery) =>
         {
+            consumerTagsSeen[delivery.ConsumerTag] = true;
             received.AddOrUpdate(long.Parse(Encoding.UTF8.GetString(delivery.Body.Span), System.Globalization.CultureInfo.InvariantCulture), 1, (_, n) => n + 1);
             try
             {
@@ -79,6 +81,8 @@ public sealed class BrokerRestartScenarios
 
         await using IChannel publishing = await publisherConnection.CreateChannelAsync(
             new CreateChannelOptions(publisherConfirmationsEnabled: true, publisherConfirmationTrackingEnabled: true));
+        // Publishers declare what they publish to as well (MassTransit does): recovered on this connection too.
+        await publishing.ExchangeDeclareAsync(exchange, ExchangeType.Direct, durable: true, autoDelete: false);
         var publisher = new ConfirmingPublisher(publishing, exchange, routingKey);
         using var stopPublishing = new CancellationTokenSource();
         Task publishingLoop = publisher.RunAsync(stopPublishing.Token);
@@ -108,6 +112,7 @@ public sealed class BrokerRestartScenarios
         Assert.Contains(confirmed, n => n >= firstAfterRecovery && received.ContainsKey(n));
 
         // The consumer came back under the same tag, once: the queue has exactly one consumer.
+        Assert.Equal([consumerTag], consumerTagsSeen.Keys);
         await using IChannel check = await publisherConnection.CreateChannelAsync();
         Assert.Equal(1u, (await check.QueueDeclarePassiveAsync(queue)).ConsumerCount);
         uint inTransientQueue = (await check.QueueDeclarePassiveAsync(transientQueue)).MessageCount;
