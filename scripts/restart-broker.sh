@@ -89,8 +89,10 @@ restart_gateway() { # port data-dir pidfile logfile [project]
     local port="$1" data_dir="$2" pidfile="$3" logfile="$4" project="${5:-gateway/Gateway.Host}" pid new_pid
     [ -d "$data_dir" ] || { echo "data directory $data_dir does not exist" >&2; exit 1; }
     pid="$(cat "$pidfile" 2>/dev/null || true)"
-    if [ -z "$pid" ] || ! kill -0 "$pid" 2>/dev/null; then
-        echo "no running gateway (pid file $pidfile: '${pid}')" >&2
+    # The pid must still be the gateway on that data directory, not a process that reused the number.
+    if [ -z "$pid" ] || ! kill -0 "$pid" 2>/dev/null \
+        || ! tr '\0' ' ' <"/proc/$pid/cmdline" | grep -qF -- "--data-dir $data_dir"; then
+        echo "no running gateway on $data_dir (pid file $pidfile: '${pid}')" >&2
         exit 1
     fi
     echo "killing the gateway (process group $pid) with SIGKILL"
