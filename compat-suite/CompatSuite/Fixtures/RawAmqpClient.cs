@@ -157,12 +157,12 @@ public sealed class RawAmqpClient : IAsyncDisposable
 
     /// <summary>
     /// Header, start/start-ok (PLAIN with the URL's credentials), tune/tune-ok and connection.open, without
-    /// waiting for open-ok. Heartbeats are switched off (0) so no timer frames interfere with the scenario.
+    /// waiting for open-ok. Heartbeats are switched off (0) unless asked for, so no timer frames interfere with the scenario.
     /// </summary>
-    public async Task<TuneValues> HandshakeAsync(ushort? channelMax = null, uint? frameMax = null, string? vhost = null)
+    public async Task<TuneValues> HandshakeAsync(ushort? channelMax = null, uint? frameMax = null, string? vhost = null, ushort heartbeat = 0)
     {
         await StartAsync();
-        return await TuneAndOpenAsync(channelMax, frameMax, vhost);
+        return await TuneAndOpenAsync(channelMax, frameMax, vhost, heartbeat);
     }
 
     /// <summary>Protocol header, then connection.start-ok once connection.start arrives.</summary>
@@ -182,7 +182,7 @@ public sealed class RawAmqpClient : IAsyncDisposable
     }
 
     /// <summary>Waits for connection.tune, answers tune-ok (server values unless overridden) and sends connection.open.</summary>
-    public async Task<TuneValues> TuneAndOpenAsync(ushort? channelMax = null, uint? frameMax = null, string? vhost = null)
+    public async Task<TuneValues> TuneAndOpenAsync(ushort? channelMax = null, uint? frameMax = null, string? vhost = null, ushort heartbeat = 0)
     {
         var tuneFrame = await ExpectMethodAsync(10, 30);
         var args = tuneFrame.Payload.AsSpan(4);
@@ -194,7 +194,7 @@ public sealed class RawAmqpClient : IAsyncDisposable
         await SendMethodAsync(0, 10, 31, new MethodArgs()
             .Short(channelMax ?? tune.ChannelMax)
             .Long(frameMax ?? tune.FrameMax)
-            .Short(0));
+            .Short(heartbeat));
 
         vhost ??= Uri.UnescapeDataString(Broker.Url.AbsolutePath.TrimStart('/')) is { Length: > 0 } v ? v : "/";
         await SendMethodAsync(0, 10, 40, new MethodArgs().ShortStr(vhost).ShortStr("").Octet(0));

@@ -263,8 +263,9 @@ internal sealed partial class AmqpChannel
                 _connection.RemoveChannel(Number);
                 return ValueTask.CompletedTask;
             case AmqpMethodId.ChannelClose:
-                // Both ends closed at once (spec: each waits for the other's close-ok).
-                _connection.RemoveChannel(Number);
+                // Both ends closed at once: answer the client's close, then keep waiting for the close-ok to ours
+                // before the number is free (rabbit_reader does the same for a channel in `closing`). Freeing it
+                // here would turn that close-ok into a 504 connection error.
                 return _connection.Output.SendMethodAsync(Number, new ChannelCloseOk());
             default:
                 return ValueTask.CompletedTask;

@@ -142,6 +142,27 @@ public sealed class ChannelTests : GatewayTest
         Assert.True(await client.WaitForServerCloseAsync());
     }
 
+    /// <summary>
+    /// A client close crossing the server's close: RabbitMQ answers it with close-ok and still waits for the close-ok
+    /// to its own close, after which the connection goes on (observed on RabbitMQ 3.10; compat-suite ChannelCloseScenarios).
+    /// </summary>
+    [Fact]
+    public async Task Crossing_channel_closes_are_each_answered_and_the_connection_survives()
+    {
+        await using var client = await ScriptedAmqpClient.ConnectAsync(Gateway.Port);
+        await client.HandshakeAsync();
+        await client.OpenChannelAsync(1);
+        await client.SendMethodAsync(1, new QueueDeclare("no-such-queue", passive: true));
+        await client.SendMethodAsync(1, new ChannelClose(200, "bye", 0, 0));
+        var serverClose = await client.ExpectMethodAsync<ChannelClose>(1);
+        Assert.Equal((ushort)ReplyCode.NotFound, serverClose.ReplyCode);
+        await client.ExpectMethodAsync<ChannelCloseOk>(1);   // the answer to the client's close
+        await client.SendMethodAsync(1, new ChannelCloseOk()); // the answer to the server's close
+
+        await client.OpenChannelAsync(2);
+        await client.OpenChannelAsync(1);
+    }
+
     [Fact]
     public async Task Channel_flow_active_false_is_not_implemented_540()
     {
