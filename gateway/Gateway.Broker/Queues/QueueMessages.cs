@@ -153,7 +153,7 @@ public sealed class QueueMessages : IQueueSource, IDisposable
             ttl = ttl is null ? own : Math.Min(ttl.Value, own);
         }
 
-        return ttl is null ? long.MaxValue : message.Timestamp + ttl.Value;
+        return ttl is null || ttl.Value > long.MaxValue - message.Timestamp ? long.MaxValue : message.Timestamp + ttl.Value;
     }
 
     private void ScheduleSweep()

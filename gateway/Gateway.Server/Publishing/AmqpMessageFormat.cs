@@ -91,9 +91,9 @@ internal sealed class AmqpMessageFormat : IMessageFormat
 
     /// <summary>
     /// RabbitMQ's rules for the expiration property (rabbit_basic:parse_expiration): Erlang's
-    /// string:to_integer (optional sign, then digits, nothing after), then 0 to 2^32-1 milliseconds.
-    /// Null when absent; otherwise the value, or <see cref="FormatException"/> carrying RabbitMQ's
-    /// reason as its ~p prints it (no_integer, {leftover_string,"x"}, {value_negative,-1}, {value_too_large,N}).
+    /// string:to_integer (optional sign, then digits, nothing after), not negative. Null when absent;
+    /// otherwise the value, or <see cref="FormatException"/> carrying RabbitMQ's reason as its ~p prints
+    /// it (no_integer, {leftover_string,"x"}, {value_negative,-1}).
     /// </summary>
     public static long? ParseExpiration(string? expiration)
     {
@@ -119,18 +119,14 @@ internal sealed class AmqpMessageFormat : IMessageFormat
             throw new FormatException($"{{leftover_string,\"{expiration[end..]}\"}}");
         }
 
-        // More digits than a long holds is still "too large" to RabbitMQ (Erlang integers have no limit).
+        // RabbitMQ 3.10 takes any non-negative integer here (4294967296 and beyond are accepted, unlike
+        // x-message-ttl); one too long for a long is as good as never.
         if (!long.TryParse(expiration, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out long ms))
         {
-            throw new FormatException(expiration[0] == '-' ? $"{{value_negative,{expiration}}}" : $"{{value_too_large,{expiration.TrimStart('+')}}}");
+            return expiration[0] == '-' ? throw new FormatException($"{{value_negative,{expiration}}}") : long.MaxValue;
         }
 
-        return ms switch
-        {
-            < 0 => throw new FormatException(string.Create(CultureInfo.InvariantCulture, $"{{value_negative,{ms}}}")),
-            > 4294967295 => throw new FormatException(string.Create(CultureInfo.InvariantCulture, $"{{value_too_large,{ms}}}")),
-            _ => ms,
-        };
+        return ms < 0 ? throw new FormatException(string.Create(CultureInfo.InvariantCulture, $"{{value_negative,{ms}}}")) : ms;
     }
 
     /// <summary>Whether the content header's property flags announce an expiration (bit 8 of the first flag word).</summary>

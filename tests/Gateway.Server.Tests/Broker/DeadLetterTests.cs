@@ -196,7 +196,7 @@ public sealed class DeadLetterTests : GatewayTest
     [InlineData("abc", "no_integer")]
     [InlineData("10s", "{leftover_string,\"s\"}")]
     [InlineData("-5", "{value_negative,-5}")]
-    [InlineData("4294967296", "{value_too_large,4294967296}")]
+    [InlineData("+-5", "no_integer")]
     public async Task An_invalid_expiration_closes_the_channel_with_RabbitMQs_406(string expiration, string reason)
     {
         await using var connection = await Gateway.ClientFactory().CreateConnectionAsync();
