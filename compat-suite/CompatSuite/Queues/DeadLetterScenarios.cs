@@ -145,6 +145,79 @@ public sealed class DeadLetterScenarios
     }
 
     [Fact]
+    public async Task A_queue_at_its_max_length_drops_its_oldest_ready_messages_with_reason_maxlen()
+    {
+        var (connection, channel) = await OpenAsync();
+        await using var _ = connection;
+        string dead = Scenario.Unique("dead"), queue = Scenario.Unique("bounded");
+        await channel.QueueDeclareAsync(dead, durable: false, exclusive: false, autoDelete: false);
+        await channel.QueueDeclareAsync(queue, durable: false, exclusive: false, autoDelete: false,
+            new Dictionary<string, object?> { ["x-max-length"] = 2, ["x-dead-letter-exchange"] = "", ["x-dead-letter-routing-key"] = dead });
+        await channel.BasicPublishAsync("", queue, true, new BasicProperties(), Encoding.UTF8.GetBytes("m0"));
+        BasicGetResult unacked = (await channel.BasicGetAsync(queue, autoAck: false))!;   // unacknowledged: not counted
+        for (int i = 1; i <= 4; i++)
+        {
+            await channel.BasicPublishAsync("", queue, true, new BasicProperties(), Encoding.UTF8.GetBytes($"m{i}"));
+        }
+
+        await WaitForCountAsync(channel, dead, 2);
+        Assert.Equal(2u, await CountAsync(channel, queue));
+        Assert.Equal("m3", Encoding.UTF8.GetString((await channel.BasicGetAsync(queue, autoAck: true))!.Body.Span));
+        BasicGetResult dropped = (await channel.BasicGetAsync(dead, autoAck: true))!;
+        Assert.Equal("m1", Encoding.UTF8.GetString(dropped.Body.Span));
+        var death = (IDictionary<string, object?>)((IList<object?>)dropped.BasicProperties.Headers!["x-death"]!)[0]!;
+        Assert.Equal("maxlen", Text(death["reason"]));
+        await channel.BasicAckAsync(unacked.DeliveryTag, multiple: false);
+
+        await channel.QueueDeleteAsync(queue);
+        await channel.QueueDeleteAsync(dead);
+    }
+
+    [Fact]
+    public async Task A_full_reject_publish_queue_nacks_and_reject_publish_dlx_also_dead_letters()
+    {
+        var (connection, channel) = await OpenAsync();
+        await using var _ = connection;
+        string fanout = Scenario.Unique("both"), dead = Scenario.Unique("dead"), strict = Scenario.Unique("strict"),
+            strictDlx = Scenario.Unique("strict-dlx"), open = Scenario.Unique("open");
+        await channel.ExchangeDeclareAsync(fanout, ExchangeType.Fanout, autoDelete: false);
+        await channel.QueueDeclareAsync(dead, durable: false, exclusive: false, autoDelete: false);
+        await channel.QueueDeclareAsync(strict, durable: false, exclusive: false, autoDelete: false,
+            new Dictionary<string, object?> { ["x-max-length"] = 1, ["x-overflow"] = "reject-publish" });
+        await channel.QueueDeclareAsync(strictDlx, durable: false, exclusive: false, autoDelete: false,
+            new Dictionary<string, object?>
+            {
+                ["x-max-length"] = 1, ["x-overflow"] = "reject-publish-dlx", ["x-dead-letter-exchange"] = "", ["x-dead-letter-routing-key"] = dead,
+            });
+        await channel.QueueDeclareAsync(open, durable: false, exclusive: false, autoDelete: false);
+        foreach (string queue in new[] { strict, strictDlx, open })
+        {
+            await channel.QueueBindAsync(queue, fanout, "");
+        }
+
+        await channel.BasicPublishAsync(fanout, "", true, new BasicProperties(), Encoding.UTF8.GetBytes("first"));
+        var nack = await Assert.ThrowsAsync<RabbitMQ.Client.Exceptions.PublishException>(
+            () => channel.BasicPublishAsync(fanout, "", true, new BasicProperties(), Encoding.UTF8.GetBytes("second")).AsTask());
+        Assert.False(nack.IsReturn);
+
+        Assert.Equal(1u, await CountAsync(channel, strict));
+        Assert.Equal(1u, await CountAsync(channel, strictDlx));
+        Assert.Equal(2u, await CountAsync(channel, open));
+        await WaitForCountAsync(channel, dead, 1);
+        BasicGetResult copy = (await channel.BasicGetAsync(dead, autoAck: true))!;
+        Assert.Equal("second", Encoding.UTF8.GetString(copy.Body.Span));
+        var death = (IDictionary<string, object?>)((IList<object?>)copy.BasicProperties.Headers!["x-death"]!)[0]!;
+        Assert.Equal(("maxlen", strictDlx), (Text(death["reason"]), Text(death["queue"])));
+
+        foreach (string queue in new[] { strict, strictDlx, open, dead })
+        {
+            await channel.QueueDeleteAsync(queue);
+        }
+
+        await channel.ExchangeDeleteAsync(fanout);
+    }
+
+    [Fact]
     public async Task An_expiration_beyond_32_bits_is_accepted()
     {
         var (connection, channel) = await OpenAsync();

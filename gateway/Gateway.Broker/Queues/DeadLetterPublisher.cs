@@ -55,6 +55,25 @@ public sealed class DeadLetterPublisher
         _ = CopyThenSettleAsync(queue, new DeadLetterEvent(queue.Name, reason, _time.GetUtcNow(), exchange, arguments.DeadLetterRoutingKey), message);
     }
 
+    /// <summary>
+    /// Dead-letters a published message that <paramref name="queue"/> refused because it was full
+    /// (x-overflow reject-publish-dlx, reason maxlen): it never was in the queue, so there is nothing to
+    /// settle. <paramref name="storedProperties"/> is the envelope as it would have been stored.
+    /// </summary>
+    public void DeadLetterRefused(QueueIdentity queue, QueueArguments arguments, ReadOnlyMemory<byte> storedProperties, ReadOnlyMemory<byte> body)
+    {
+        if (arguments.DeadLetterExchange is not { } exchange || _format is null)
+        {
+            return;
+        }
+
+        DateTimeOffset now = _time.GetUtcNow();
+        var message = new StoredMessage(Topic: "", Offset: NotStored, Position: NotStored, now.ToUnixTimeMilliseconds(), 0, storedProperties, body);
+        _ = CopyThenSettleAsync(queue, new DeadLetterEvent(queue.Name, DeadLetterReason.MaxLength, now, exchange, arguments.DeadLetterRoutingKey), message);
+    }
+
+    private const long NotStored = -1;
+
     private async Task CopyThenSettleAsync(QueueIdentity queue, DeadLetterEvent death, StoredMessage message)
     {
         try
@@ -67,7 +86,11 @@ public sealed class DeadLetterPublisher
                     .ConfigureAwait(false);
             }
 
-            _log.Settle(message.Topic, message.Offset);
+            if (message.Offset != NotStored)
+            {
+                _log.Settle(message.Topic, message.Offset);
+            }
+
             foreach (DispatchQueue target in queues)
             {
                 target.NotifyMessagesAppended();
@@ -80,7 +103,10 @@ public sealed class DeadLetterPublisher
             _failed?.Invoke(queue.Name, ex);
             try
             {
-                _log.Requeue(message.Topic, message.Offset);
+                if (message.Offset != NotStored)
+                {
+                    _log.Requeue(message.Topic, message.Offset);
+                }
             }
             catch (Exception) when (ex is not null)
             {

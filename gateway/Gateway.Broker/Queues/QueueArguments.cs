@@ -9,7 +9,8 @@ namespace Gateway.Broker.Queues;
 /// values were validated at declaration (the metadata service runs RabbitMQ's checks), so anything
 /// unreadable here is treated as absent rather than refused.
 /// </summary>
-public sealed record QueueArguments(TimeSpan? MessageTtl, string? DeadLetterExchange, string? DeadLetterRoutingKey)
+public sealed record QueueArguments(
+    TimeSpan? MessageTtl, string? DeadLetterExchange, string? DeadLetterRoutingKey, long? MaxLength = null, QueueOverflow Overflow = QueueOverflow.DropHead)
 {
     public static QueueArguments None { get; } = new(null, null, null);
 
@@ -26,7 +27,14 @@ public sealed record QueueArguments(TimeSpan? MessageTtl, string? DeadLetterExch
         TimeSpan? ttl = Integer(arguments, "x-message-ttl") is { } ms and >= 0 ? TimeSpan.FromMilliseconds(ms) : null;
         string? exchange = Text(arguments, "x-dead-letter-exchange");
         string? routingKey = Text(arguments, "x-dead-letter-routing-key");
-        return ttl is null && exchange is null ? None : new QueueArguments(ttl, exchange, routingKey);
+        long? maxLength = Integer(arguments, "x-max-length") is { } max and >= 0 ? max : null;
+        QueueOverflow overflow = Text(arguments, "x-overflow") switch
+        {
+            "reject-publish" => QueueOverflow.RejectPublish,
+            "reject-publish-dlx" => QueueOverflow.RejectPublishDeadLetter,
+            _ => QueueOverflow.DropHead,
+        };
+        return ttl is null && exchange is null && maxLength is null ? None : new QueueArguments(ttl, exchange, routingKey, maxLength, overflow);
     }
 
     private static long? Integer(JsonObject arguments, string key) =>
@@ -37,4 +45,17 @@ public sealed record QueueArguments(TimeSpan? MessageTtl, string? DeadLetterExch
 
     private static string? Text(JsonObject arguments, string key) =>
         arguments[key] is JsonValue value && value.GetValueKind() == JsonValueKind.String ? value.GetValue<string>() : null;
+}
+
+/// <summary>What a queue at its x-max-length does with one more message (x-overflow).</summary>
+public enum QueueOverflow
+{
+    /// <summary><c>drop-head</c> (the default): the oldest ready messages leave, dead-lettered with reason maxlen.</summary>
+    DropHead,
+
+    /// <summary><c>reject-publish</c>: the new message is not enqueued here; a confirming publisher gets basic.nack.</summary>
+    RejectPublish,
+
+    /// <summary><c>reject-publish-dlx</c>: as reject-publish, and the rejected message is dead-lettered (reason maxlen).</summary>
+    RejectPublishDeadLetter,
 }

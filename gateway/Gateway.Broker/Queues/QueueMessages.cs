@@ -119,9 +119,22 @@ public sealed class QueueMessages : IQueueSource, IDisposable
         return requeued;
     }
 
+    /// <summary>
+    /// Whether a new message may be enqueued: false when the queue is at its x-max-length and its
+    /// x-overflow is reject-publish(-dlx). Checked at routing time, so concurrent publishers may overshoot
+    /// by the appends in flight (RabbitMQ serialises them in the queue process).
+    /// </summary>
+    public bool AcceptsPublish() =>
+        Arguments.Overflow == QueueOverflow.DropHead || Arguments.MaxLength is not { } max || Ready < max;
+
     /// <summary>Messages were appended; <paramref name="withExpiration"/> when one of them carries its own expiration.</summary>
     public void Appended(bool withExpiration)
     {
+        if (Arguments is { MaxLength: { } maxLength, Overflow: QueueOverflow.DropHead })
+        {
+            DropHeadBeyond(maxLength);
+        }
+
         if (withExpiration)
         {
             _expiringMessagesSeen = true;
@@ -141,6 +154,28 @@ public sealed class QueueMessages : IQueueSource, IDisposable
             _timer?.Dispose();
             _timer = null;
             _timerDue = long.MaxValue;
+        }
+    }
+
+    /// <summary>
+    /// x-overflow drop-head: the oldest ready messages leave until at most <paramref name="maxLength"/> are
+    /// ready (unacknowledged ones do not count, as in RabbitMQ), each dead-lettered with reason maxlen.
+    /// </summary>
+    private void DropHeadBeyond(long maxLength)
+    {
+        long excess;
+        while ((excess = Ready - maxLength) > 0)
+        {
+            IReadOnlyList<TakenMessage> dropped = _log.TakeReadyWhile(Topic, (int)Math.Min(excess, ExpireBatch), _ => true);
+            if (dropped.Count == 0)
+            {
+                return;
+            }
+
+            foreach (TakenMessage message in dropped)
+            {
+                _deadLetters.DeadLetter(Queue, Arguments, message.Message, DeadLetterReason.MaxLength);
+            }
         }
     }
 

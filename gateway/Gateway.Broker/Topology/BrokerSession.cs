@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using Gateway.Broker.Delivery;
+using Gateway.Broker.Queues;
 using MetaService.Contracts;
 
 namespace Gateway.Broker.Topology;
@@ -75,10 +76,17 @@ public sealed class BrokerSession(string ownerId, string user, string virtualHos
 }
 
 /// <summary>
-/// Where a published message goes: its destination topics (none: unroutable), whether the BCC header
-/// must be removed first, and the queues to wake once the append completed.
+/// Where a published message goes: its destination topics (none: unroutable, unless <see cref="RefusedBy"/>
+/// names queues), whether the BCC header must be removed first, the queues to wake once the append
+/// completed, and the queues that were routed to but refused it because they are full (x-overflow
+/// reject-publish or reject-publish-dlx): the publisher gets basic.nack then, as from RabbitMQ.
 /// </summary>
-public sealed record PublishRoute(IReadOnlyList<string> Topics, bool RemoveBccHeader, IReadOnlyList<DispatchQueue> Queues);
+public sealed record PublishRoute(
+    IReadOnlyList<string> Topics, bool RemoveBccHeader, IReadOnlyList<DispatchQueue> Queues, IReadOnlyList<QueueMessages>? RefusedBy = null)
+{
+    /// <summary>Whether any queue refused the message (a confirming publisher gets a nack).</summary>
+    public bool Refused => RefusedBy is { Count: > 0 };
+}
 
 /// <summary>queue.declare's answer.</summary>
 /// <param name="Queue">The stored queue (its name is server-generated when an empty name was declared).</param>

@@ -256,16 +256,23 @@ public sealed class TopologyService
 
         var topics = new List<string>(result.Queues.Count);
         var queues = new List<DispatchQueue>(result.Queues.Count);
+        List<QueueMessages>? refusedBy = null;
         foreach (string queue in result.Queues)
         {
             if (_queues.TryGetValue((session.VirtualHost, queue), out KnownQueue? known))
             {
+                if (known.Dispatch.Source is QueueMessages { } messages && !messages.AcceptsPublish())
+                {
+                    (refusedBy ??= []).Add(messages);
+                    continue;
+                }
+
                 topics.Add(known.Record.Topic);
                 queues.Add(known.Dispatch);
             }
         }
 
-        return new PublishRoute(topics, result.RemoveBccHeader, queues);
+        return new PublishRoute(topics, result.RemoveBccHeader, queues, refusedBy);
     }
 
     /// <summary>

@@ -1,5 +1,6 @@
 using System.Buffers;
 using Gateway.Broker.Delivery;
+using Gateway.Broker.Queues;
 using Gateway.Broker.Topology;
 using Gateway.Log;
 using Gateway.Protocol.Frames;
@@ -127,20 +128,34 @@ internal sealed partial class AmqpChannel
             withoutBcc.WriteTo(properties);
         }
 
+        byte[] envelope = StoredEnvelope.Encode(publish.Exchange, publish.RoutingKey, properties);
+        if (route.Refused)
+        {
+            // Full queues with x-overflow reject-publish(-dlx) do not take it; -dlx ones dead-letter it (reason maxlen).
+            foreach (QueueMessages full in route.RefusedBy!)
+            {
+                if (full.Arguments.Overflow == QueueOverflow.RejectPublishDeadLetter)
+                {
+                    topology.DeadLetters.DeadLetterRefused(full.Queue, full.Arguments, envelope, body);
+                }
+            }
+        }
+
         if (route.Topics.Count == 0)
         {
-            if (publish.Mandatory)
+            if (publish.Mandatory && !route.Refused)
             {
                 await _connection.Output.SendMethodWithContentAsync(
                     Number, new BasicReturn((ushort)ReplyCode.NoRoute, "NO_ROUTE", publish.Exchange, publish.RoutingKey), properties, body, _connection.FrameMax);
             }
 
-            _confirms?.Settle(sequence, stored: true, moreInFlight: Volatile.Read(ref _appendsInFlight) > 0);
+            // A message refused by a full queue was routed (no return) but not taken: RabbitMQ nacks it.
+            _confirms?.Settle(sequence, stored: !route.Refused, moreInFlight: Volatile.Read(ref _appendsInFlight) > 0);
             return;
         }
 
         var message = new LogMessage(
-            StoredEnvelope.Encode(publish.Exchange, publish.RoutingKey, properties),
+            envelope,
             body,
             _connection.Time.GetUtcNow().ToUnixTimeMilliseconds(),
             route.Topics,
@@ -159,7 +174,7 @@ internal sealed partial class AmqpChannel
         long bytes = message.Properties.Length + message.Body.Length;
         Interlocked.Increment(ref _appendsInFlight);
         _connection.AddPublishBytesInFlight(bytes);
-        _lastAppend = CompleteAppendAsync(append, sequence, route.Queues, bytes, expires);
+        _lastAppend = CompleteAppendAsync(append, sequence, route.Queues, bytes, expires, refused: route.Refused);
         if (Volatile.Read(ref _appendsInFlight) >= MaxAppendsInFlight || _connection.PublishBudgetExceeded)
         {
             // The log writes in arrival order, so once this channel's last append is durable every earlier
@@ -169,7 +184,8 @@ internal sealed partial class AmqpChannel
     }
 
     /// <summary>Once the log answers: wake the destination queues and settle the confirm (ack when durable, nack when refused; a log line either way when refused).</summary>
-    private async Task CompleteAppendAsync(Task<AppendResult> append, ulong sequence, IReadOnlyList<DispatchQueue> queues, long bytes, bool expires)
+    private async Task CompleteAppendAsync(
+        Task<AppendResult> append, ulong sequence, IReadOnlyList<DispatchQueue> queues, long bytes, bool expires, bool refused)
     {
         bool stored;
         try
@@ -192,7 +208,8 @@ internal sealed partial class AmqpChannel
             _connection.AddPublishBytesInFlight(-bytes);
         }
 
-        _confirms?.Settle(sequence, stored, moreInFlight: Volatile.Read(ref _appendsInFlight) > 0);
+        // Stored in some queues but refused by a full one: still a nack, as RabbitMQ's confirm for the message is.
+        _confirms?.Settle(sequence, stored && !refused, moreInFlight: Volatile.Read(ref _appendsInFlight) > 0);
     }
 
     /// <summary>

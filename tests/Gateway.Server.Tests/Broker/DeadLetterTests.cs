@@ -1,5 +1,6 @@
 using System.Text;
 using RabbitMQ.Client;
+using RabbitMQ.Client.Exceptions;
 using TestSupport;
 
 namespace Gateway.Server.Tests.Broker;
@@ -190,6 +191,60 @@ public sealed class DeadLetterTests : GatewayTest
         await WaitForCountAsync(channel, "loop", 0);
         await Task.Delay(200);
         Assert.Equal(0u, await CountAsync(channel, "loop"));
+    }
+
+    [Fact]
+    public async Task A_queue_at_its_max_length_drops_its_oldest_ready_messages_to_the_dead_letter_exchange()
+    {
+        await using var connection = await Gateway.ClientFactory().CreateConnectionAsync();
+        await using var channel = await ChannelWithDeadLetterQueueAsync(connection);
+        await channel.QueueDeclareAsync("bounded", durable: true, exclusive: false, autoDelete: false,
+            Arguments(("x-max-length", 2), ("x-dead-letter-exchange", "dlx")));
+        await channel.BasicPublishAsync("", "bounded", Encoding.UTF8.GetBytes("m0"));
+        var unacked = await channel.BasicGetAsync("bounded", autoAck: false);   // in flight: not counted against the limit
+        for (int i = 1; i <= 4; i++)
+        {
+            await channel.BasicPublishAsync("", "bounded", Encoding.UTF8.GetBytes($"m{i}"));
+        }
+
+        await WaitForCountAsync(channel, "dead", 2);
+        Assert.Equal(2u, await CountAsync(channel, "bounded"));
+        Assert.Equal("m3", Encoding.UTF8.GetString((await channel.BasicGetAsync("bounded", autoAck: true))!.Body.ToArray()));
+        var dropped = await channel.BasicGetAsync("dead", autoAck: true);
+        Assert.Equal("m1", Encoding.UTF8.GetString(dropped!.Body.ToArray()));
+        var death = (IDictionary<string, object?>)((IList<object?>)dropped.BasicProperties.Headers!["x-death"]!)[0]!;
+        Assert.Equal("maxlen", Text(death["reason"]));
+        await channel.BasicAckAsync(unacked!.DeliveryTag, multiple: false);
+    }
+
+    [Fact]
+    public async Task A_full_reject_publish_queue_nacks_the_publisher_and_reject_publish_dlx_dead_letters_the_message()
+    {
+        await using var connection = await Gateway.ClientFactory().CreateConnectionAsync();
+        await using var channel = await ChannelWithDeadLetterQueueAsync(connection);
+        await channel.ExchangeDeclareAsync("both", ExchangeType.Fanout);
+        await channel.QueueDeclareAsync("strict", durable: false, exclusive: false, autoDelete: false,
+            Arguments(("x-max-length", 1), ("x-overflow", "reject-publish")));
+        await channel.QueueDeclareAsync("strict-dlx", durable: false, exclusive: false, autoDelete: false,
+            Arguments(("x-max-length", 1), ("x-overflow", "reject-publish-dlx"), ("x-dead-letter-exchange", "dlx")));
+        await channel.QueueDeclareAsync("open", durable: false, exclusive: false, autoDelete: false);
+        foreach (string queue in new[] { "strict", "strict-dlx", "open" })
+        {
+            await channel.QueueBindAsync(queue, "both", "");
+        }
+
+        await channel.BasicPublishAsync("both", "", Encoding.UTF8.GetBytes("first"));   // fits everywhere: acked
+        var nack = await Assert.ThrowsAsync<PublishException>(() => channel.BasicPublishAsync("both", "", true, new BasicProperties(), Encoding.UTF8.GetBytes("second")).AsTask());
+        Assert.False(nack.IsReturn);   // routed, refused: a nack, not a basic.return
+
+        Assert.Equal(1u, await CountAsync(channel, "strict"));
+        Assert.Equal(1u, await CountAsync(channel, "strict-dlx"));
+        Assert.Equal(2u, await CountAsync(channel, "open"));   // the queue with room still got it
+        await WaitForCountAsync(channel, "dead", 1);
+        var dead = await channel.BasicGetAsync("dead", autoAck: true);
+        Assert.Equal("second", Encoding.UTF8.GetString(dead!.Body.ToArray()));
+        var death = (IDictionary<string, object?>)((IList<object?>)dead.BasicProperties.Headers!["x-death"]!)[0]!;
+        Assert.Equal(("maxlen", "strict-dlx"), (Text(death["reason"]), Text(death["queue"])));
     }
 
     [Theory]
