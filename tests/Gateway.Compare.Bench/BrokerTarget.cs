@@ -1,0 +1,140 @@
+using System.Globalization;
+using RabbitMQ.Client;
+
+namespace Gateway.Compare.Bench;
+
+/// <summary>
+/// One broker under test: its AMQP URL, a client factory, and its process (when known) for the memory rows. Every
+/// queue and exchange a workload creates is named with <see cref="Prefix"/> and deleted by that workload.
+/// </summary>
+internal sealed class BrokerTarget
+{
+    public const string Prefix = "compare-bench.";
+
+    /// <summary>Confirms in flight per publisher while a back-log is filled: deeper than the measured window, for speed.</summary>
+    public const int FillWindow = 1024;
+
+    private readonly ConnectionFactory _factory;
+
+    public BrokerTarget(string name, string url, int? pid)
+    {
+        Name = name;
+        Url = url;
+        _factory = new ConnectionFactory
+        {
+            Uri = new Uri(url),
+            AutomaticRecoveryEnabled = false,
+            TopologyRecoveryEnabled = false,
+            ConsumerDispatchConcurrency = 1,
+            // Deleting or purging a queue of millions of messages can take RabbitMQ minutes; the client's default
+            // 20 s wait for the reply would report a failure for a slow success.
+            ContinuationTimeout = TimeSpan.FromMinutes(10),
+        };
+        Uri uri = _factory.Uri;
+        int port = uri.Port > 0 ? uri.Port : uri.Scheme == "amqps" ? 5671 : 5672;
+        Pid = pid ?? BrokerProcess.FindListener(port);
+    }
+
+    public string Name { get; }
+
+    public string Url { get; }
+
+    public int? Pid { get; }
+
+    /// <summary>Publisher confirms on, tracked by the client: a publish's task completes at its ack (and throws on a nack).</summary>
+    public static CreateChannelOptions ConfirmingChannel { get; } = new(publisherConfirmationsEnabled: true,
+        publisherConfirmationTrackingEnabled: true, outstandingPublisherConfirmationsRateLimiter: null);
+
+    public void Log(string text) =>
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"[{DateTime.UtcNow:HH:mm:ss.fff} {Name,-8}] {text}"));
+
+    public Task<IConnection> ConnectAsync(string purpose, CancellationToken cancellationToken) =>
+        _factory.CreateConnectionAsync($"compare-bench {purpose}", cancellationToken);
+
+    /// <summary>A durable classic queue, emptied if an interrupted earlier run left messages in it.</summary>
+    public static async Task DeclareEmptyQueueAsync(IChannel channel, string queue, CancellationToken cancellationToken)
+    {
+        QueueDeclareOk ok = await channel.QueueDeclareAsync(queue, durable: true, exclusive: false, autoDelete: false,
+            cancellationToken: cancellationToken);
+        if (ok.MessageCount > 0)
+        {
+            await channel.QueuePurgeAsync(queue, cancellationToken);
+        }
+    }
+
+    /// <summary>Deletes queues on a connection of its own, so that clean-up still works after a workload's channel failed.</summary>
+    public async Task DeleteQueuesAsync(IEnumerable<string> queues, string? exchange = null)
+    {
+        try
+        {
+            await using IConnection connection = await ConnectAsync("clean-up", CancellationToken.None);
+            await using IChannel channel = await connection.CreateChannelAsync();
+            foreach (string queue in queues)
+            {
+                await channel.QueueDeleteAsync(queue);
+            }
+
+            if (exchange is not null)
+            {
+                await channel.ExchangeDeleteAsync(exchange);
+            }
+
+            await connection.CloseAsync();
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            Log($"clean-up failed, delete {Prefix}* by hand: {e.Message}");
+        }
+    }
+
+    /// <summary>
+    /// Fills <paramref name="queue"/> with <paramref name="count"/> persistent messages from
+    /// <see cref="CompareOptions.FillPublishers"/> connections, every one confirmed, then waits until the queue
+    /// reports them all. Not part of any measured number; the rate goes to the log.
+    /// </summary>
+    public async Task FillAsync(string queue, long count, int bodySize, int publishers, CancellationToken cancellationToken)
+    {
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        byte[] body = MessageBody(bodySize);
+        var confirmed = new Counter();
+        await Parallel.ForEachAsync(Enumerable.Range(0, publishers),
+            new ParallelOptions { MaxDegreeOfParallelism = publishers, CancellationToken = cancellationToken },
+            async (index, ct) =>
+            {
+                long share = count / publishers + (index < count % publishers ? 1 : 0);
+                await using IConnection connection = await ConnectAsync($"fill-{index}", ct);
+                await using IChannel channel = await connection.CreateChannelAsync(ConfirmingChannel, ct);
+                await Publisher.RunAsync(channel, new PublishPlan("", queue, body, Persistent: true, FillWindow, share), confirmed, ct);
+                await connection.CloseAsync(ct);
+            });
+
+        await using (IConnection connection = await ConnectAsync("fill-check", cancellationToken))
+        await using (IChannel channel = await connection.CreateChannelAsync(cancellationToken: cancellationToken))
+        {
+            uint queued = (await channel.QueueDeclarePassiveAsync(queue, cancellationToken)).MessageCount;
+            for (int wait = 0; queued < count && wait < 300; wait++)
+            {
+                await Task.Delay(100, cancellationToken);
+                queued = (await channel.QueueDeclarePassiveAsync(queue, cancellationToken)).MessageCount;
+            }
+
+            if (queued < count)
+            {
+                throw new InvalidOperationException($"{queue}: {count} messages confirmed but only {queued} queued");
+            }
+
+            await connection.CloseAsync(cancellationToken);
+        }
+
+        Log(string.Create(CultureInfo.InvariantCulture,
+            $"filled {queue} with {count:N0} x {bodySize} B in {clock.Elapsed.TotalSeconds:F1} s ({count / clock.Elapsed.TotalSeconds:F0} msg/s, not a result)"));
+    }
+
+    /// <summary>A body of the given size; random bytes, so that nothing on the way can compress it away.</summary>
+    public static byte[] MessageBody(int size)
+    {
+        byte[] body = new byte[size];
+        Random.Shared.NextBytes(body);
+        return body;
+    }
+}
