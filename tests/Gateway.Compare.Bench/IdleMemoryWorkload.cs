@@ -4,89 +4,120 @@ using RabbitMQ.Client;
 namespace Gateway.Compare.Bench;
 
 /// <summary>
-/// Workload 7: what an idle connection and an idle queue cost the broker, from its resident set (VmRSS): read once
-/// the broker has settled, open <see cref="CompareOptions.IdleConnections"/> connections with one channel each (or
-/// declare <see cref="CompareOptions.IdleQueues"/> durable queues), settle, read again; the difference divided by
-/// the count. Garbage collection (the gateway) and allocator caching (both) move RSS on their own, hence the
-/// medians over rounds; a negative value means the step freed more than it took.
+/// Workload 7: what an idle queue and an idle connection cost the broker, from its resident set (VmRSS). Each round
+/// reads RSS once the broker has settled, declares <see cref="CompareOptions.IdleQueues"/> more durable queues (or
+/// opens <see cref="CompareOptions.IdleConnections"/> more connections with one channel each), settles, reads again,
+/// and divides the difference by the count.
+/// <para>
+/// Nothing is released until every round of both steps has been read: memory that a broker freed (a .NET heap
+/// after a collection, Erlang's allocator carriers) is reused before RSS grows, so a round after a release would
+/// measure close to nothing. For the same reason this runs first, before any load has grown the brokers' heaps.
+/// Rounds × idle connections must stay below RabbitMQ's descriptor limit (927 with Debian's 1024 open files).
+/// </para>
 /// </summary>
 internal static class IdleMemoryWorkload
 {
     private const int OpenConcurrency = 8;
 
-    public static async Task RunAsync(WorkloadContext context, CancellationToken cancellationToken)
+    public static async Task RunAsync(BrokerTarget target, CompareOptions options, Metrics metrics, ResultTable table,
+        CancellationToken cancellationToken)
     {
-        if (context.Target.Pid is not int pid || BrokerProcess.ResidentBytes(pid) is null)
+        if (target.Pid is not int pid || BrokerProcess.ResidentBytes(pid) is null)
         {
-            context.Table.Declare(context.Metrics.ConnectionMemory);
-            context.Table.Declare(context.Metrics.QueueMemory);
-            context.Target.Log("memory rows skipped: broker process unknown (give --gateway-pid/--rabbitmq-pid for a broker on this machine)");
+            target.Log("memory rows skipped: broker process unknown (give --gateway-pid/--rabbitmq-pid for a broker on this machine)");
             return;
         }
 
-        await MeasureConnectionsAsync(context, pid, cancellationToken);
-        await MeasureQueuesAsync(context, pid, cancellationToken);
-    }
-
-    private static async Task MeasureConnectionsAsync(WorkloadContext context, int pid, CancellationToken cancellationToken)
-    {
-        int count = context.Options.IdleConnections;
-        var connections = new IConnection[count];
+        var connections = new List<IConnection>();
+        var queues = new List<string>();
         try
         {
-            long before = await SettledResidentBytesAsync(context, pid, cancellationToken);
-            await Parallel.ForEachAsync(Enumerable.Range(0, count),
-                new ParallelOptions { MaxDegreeOfParallelism = OpenConcurrency, CancellationToken = cancellationToken },
-                async (i, ct) =>
+            await using IConnection declaring = await target.ConnectAsync("idle-queues", cancellationToken);
+            await PrimeAsync(target, declaring, cancellationToken);
+            for (int round = 1; round <= options.Rounds; round++)
+            {
+                string[] batch = [.. Enumerable.Range(queues.Count, options.IdleQueues)
+                    .Select(i => string.Create(CultureInfo.InvariantCulture, $"{BrokerTarget.Prefix}idle.{i:D6}"))];
+                queues.AddRange(batch);
+                long before = await SettledResidentBytesAsync(options, pid, cancellationToken);
+                await DeclareAsync(declaring, batch, cancellationToken);
+                long after = await SettledResidentBytesAsync(options, pid, cancellationToken);
+                new WorkloadContext(target, options, metrics, table, round).Record(metrics.QueueMemory, (after - before) / 1024.0 / batch.Length);
+            }
+
+            for (int round = 1; round <= options.Rounds; round++)
+            {
+                long before = await SettledResidentBytesAsync(options, pid, cancellationToken);
+                var batch = new IConnection[options.IdleConnections];
+                try
                 {
-                    connections[i] = await context.Target.ConnectAsync("idle", ct);
-                    await connections[i].CreateChannelAsync(cancellationToken: ct);
-                });
-            long after = await SettledResidentBytesAsync(context, pid, cancellationToken);
-            context.Record(context.Metrics.ConnectionMemory, (after - before) / 1024.0 / count);
+                    await Parallel.ForEachAsync(Enumerable.Range(0, batch.Length),
+                        new ParallelOptions { MaxDegreeOfParallelism = OpenConcurrency, CancellationToken = cancellationToken },
+                        async (i, ct) =>
+                        {
+                            batch[i] = await target.ConnectAsync("idle", ct);
+                            await batch[i].CreateChannelAsync(cancellationToken: ct);
+                        });
+                }
+                finally
+                {
+                    connections.AddRange(batch.Where(connection => connection is not null));
+                }
+
+                long after = await SettledResidentBytesAsync(options, pid, cancellationToken);
+                new WorkloadContext(target, options, metrics, table, round).Record(metrics.ConnectionMemory, (after - before) / 1024.0 / batch.Length);
+            }
+
+            await declaring.CloseAsync(cancellationToken);
         }
         finally
         {
-            await Parallel.ForEachAsync(connections.Where(connection => connection is not null),
-                new ParallelOptions { MaxDegreeOfParallelism = OpenConcurrency },
+            await Parallel.ForEachAsync(connections, new ParallelOptions { MaxDegreeOfParallelism = OpenConcurrency },
                 async (connection, _) => await PublishWorkload.CloseAllAsync([connection]));
+            await target.DeleteQueuesAsync(queues);
         }
     }
 
-    private static async Task MeasureQueuesAsync(WorkloadContext context, int pid, CancellationToken cancellationToken)
+    // The first connections and declarations also load (the gateway: JIT-compile) the code that serves them, which
+    // is not a per-connection cost; a handful of each, released again, keeps that out of round 1.
+    private static async Task PrimeAsync(BrokerTarget target, IConnection declaring, CancellationToken cancellationToken)
     {
-        int count = context.Options.IdleQueues;
-        string[] queues = [.. Enumerable.Range(0, count).Select(i => string.Create(CultureInfo.InvariantCulture, $"{BrokerTarget.Prefix}idle.{i:D6}"))];
-        try
+        string[] primers = [.. Enumerable.Range(0, OpenConcurrency).Select(i => $"{BrokerTarget.Prefix}idle.primer.{i}")];
+        await DeclareAsync(declaring, primers, cancellationToken);
+        await using (IChannel channel = await declaring.CreateChannelAsync(cancellationToken: cancellationToken))
         {
-            long before = await SettledResidentBytesAsync(context, pid, cancellationToken);
-            // A few channels in parallel: declaring thousands of queues one round trip at a time takes long on either broker.
-            await using IConnection connection = await context.Target.ConnectAsync("idle-queues", cancellationToken);
-            await Parallel.ForEachAsync(queues.Chunk((count + OpenConcurrency - 1) / OpenConcurrency),
-                new ParallelOptions { MaxDegreeOfParallelism = OpenConcurrency, CancellationToken = cancellationToken },
-                async (chunk, ct) =>
+            foreach (string queue in primers)
+            {
+                await channel.QueueDeleteAsync(queue, cancellationToken: cancellationToken);
+            }
+        }
+
+        await Parallel.ForEachAsync(Enumerable.Range(0, OpenConcurrency), cancellationToken, async (_, ct) =>
+        {
+            await using IConnection connection = await target.ConnectAsync("idle-primer", ct);
+            await connection.CreateChannelAsync(cancellationToken: ct);
+            await connection.CloseAsync(ct);
+        });
+    }
+
+    // A few channels in parallel: declaring thousands of queues one round trip at a time takes long on either broker.
+    private static Task DeclareAsync(IConnection connection, string[] queues, CancellationToken cancellationToken) =>
+        Parallel.ForEachAsync(queues.Chunk((queues.Length + OpenConcurrency - 1) / OpenConcurrency),
+            new ParallelOptions { MaxDegreeOfParallelism = OpenConcurrency, CancellationToken = cancellationToken },
+            async (chunk, ct) =>
+            {
+                await using IChannel channel = await connection.CreateChannelAsync(cancellationToken: ct);
+                foreach (string queue in chunk)
                 {
-                    await using IChannel channel = await connection.CreateChannelAsync(cancellationToken: ct);
-                    foreach (string queue in chunk)
-                    {
-                        await BrokerTarget.DeclareEmptyQueueAsync(channel, queue, ct);
-                    }
+                    await BrokerTarget.DeclareEmptyQueueAsync(channel, queue, ct);
+                }
 
-                    await channel.CloseAsync(ct);
-                });
-            long after = await SettledResidentBytesAsync(context, pid, cancellationToken);
-            context.Record(context.Metrics.QueueMemory, (after - before) / 1024.0 / count);
-            await connection.CloseAsync(cancellationToken);
-        }
-        finally
-        {
-            await context.Target.DeleteQueuesAsync(queues);
-        }
-    }
+                await channel.CloseAsync(ct);
+            });
 
-    private static async Task<long> SettledResidentBytesAsync(WorkloadContext context, int pid, CancellationToken cancellationToken)
+    private static async Task<long> SettledResidentBytesAsync(CompareOptions options, int pid, CancellationToken cancellationToken)
     {
-        await Task.Delay(context.Options.Settle, cancellationToken);
+        await Task.Delay(options.Settle, cancellationToken);
         return BrokerProcess.ResidentBytes(pid) ?? throw new InvalidOperationException($"process {pid} is gone");
     }
 }

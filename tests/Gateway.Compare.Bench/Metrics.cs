@@ -13,7 +13,7 @@ internal sealed class Metrics
         EndToEnd = new Metric($"publish -> consume {body} transient, 1+1", "msg/s", HigherIsBetter: true);
         FanoutPublished = new Metric($"fan-out 1 -> {options.FanoutQueues} queues, {body} persistent, published", "msg/s", HigherIsBetter: true);
         FanoutDelivered = new Metric($"fan-out 1 -> {options.FanoutQueues} queues, delivered (all queues)", "msg/s", HigherIsBetter: true);
-        DrainTime = new Metric($"drain {Count(options.Backlog)} x {body} back-log, time", "s", HigherIsBetter: false, "F1");
+        DrainTime = new Metric($"drain {Count(options.Backlog)} x {body} back-log, time", "s", HigherIsBetter: false, "F2");
         DrainRate = new Metric($"drain {Count(options.Backlog)} x {body} back-log, rate", "msg/s", HigherIsBetter: true);
         DeepPublish = new Metric($"publish {body} confirms, 1 publisher, {Count(options.DeepBacklog)} queued", "msg/s", HigherIsBetter: true);
         DeepOverEmpty = new Metric($"  relative to the same with none queued (row 1)", "x", HigherIsBetter: true, "F2");
