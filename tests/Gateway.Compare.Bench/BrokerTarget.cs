@@ -1,3 +1,5 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
 using System.Globalization;
 using RabbitMQ.Client;
 
@@ -13,6 +15,10 @@ internal sealed class BrokerTarget
 
     /// <summary>Confirms in flight per publisher while a back-log is filled: deeper than the measured window, for speed.</summary>
     public const int FillWindow = 1024;
+
+    private static readonly TimeSpan FillStallLimit = TimeSpan.FromMinutes(5);
+
+    private static readonly TimeSpan FillProgressInterval = TimeSpan.FromSeconds(30);
 
     private readonly ConnectionFactory _factory;
 
@@ -62,20 +68,31 @@ internal sealed class BrokerTarget
         }
     }
 
-    /// <summary>Deletes queues on a connection of its own, so that clean-up still works after a workload's channel failed.</summary>
-    public async Task DeleteQueuesAsync(IEnumerable<string> queues, string? exchange = null)
+    /// <summary>
+    /// Deletes queues (and an exchange) on a connection of its own, so that clean-up still works after a workload's
+    /// channel failed; thousands of queues over a few channels at once, one round trip each.
+    /// </summary>
+    public async Task DeleteQueuesAsync(IReadOnlyCollection<string> queues, string? exchange = null)
     {
+        const int channels = 8;
         try
         {
             await using IConnection connection = await ConnectAsync("clean-up", CancellationToken.None);
-            await using IChannel channel = await connection.CreateChannelAsync();
-            foreach (string queue in queues)
+            await Parallel.ForEachAsync(queues.Chunk(Math.Max(1, (queues.Count + channels - 1) / channels)),
+                new ParallelOptions { MaxDegreeOfParallelism = channels }, async (chunk, _) =>
             {
-                await channel.QueueDeleteAsync(queue);
-            }
+                await using IChannel channel = await connection.CreateChannelAsync();
+                foreach (string queue in chunk)
+                {
+                    await channel.QueueDeleteAsync(queue);
+                }
+
+                await channel.CloseAsync();
+            });
 
             if (exchange is not null)
             {
+                await using IChannel channel = await connection.CreateChannelAsync();
                 await channel.ExchangeDeleteAsync(exchange);
             }
 
@@ -90,23 +107,67 @@ internal sealed class BrokerTarget
     /// <summary>
     /// Fills <paramref name="queue"/> with <paramref name="count"/> persistent messages from
     /// <see cref="CompareOptions.FillPublishers"/> connections, every one confirmed, then waits until the queue
-    /// reports them all. Not part of any measured number; the rate goes to the log.
+    /// reports them all. Not part of any measured number; the rate goes to the log, and so does progress every
+    /// <see cref="FillProgressInterval"/> (a 10M fill of RabbitMQ takes the better part of an hour).
     /// </summary>
     public async Task FillAsync(string queue, long count, int bodySize, int publishers, CancellationToken cancellationToken)
     {
-        var clock = System.Diagnostics.Stopwatch.StartNew();
+        var clock = Stopwatch.StartNew();
         byte[] body = MessageBody(bodySize);
         var confirmed = new Counter();
-        await Parallel.ForEachAsync(Enumerable.Range(0, publishers),
+        var connections = new ConcurrentBag<IConnection>();
+        Task filling = Parallel.ForEachAsync(Enumerable.Range(0, publishers),
             new ParallelOptions { MaxDegreeOfParallelism = publishers, CancellationToken = cancellationToken },
             async (index, ct) =>
             {
                 long share = count / publishers + (index < count % publishers ? 1 : 0);
                 await using IConnection connection = await ConnectAsync($"fill-{index}", ct);
+                connections.Add(connection);
                 await using IChannel channel = await connection.CreateChannelAsync(ConfirmingChannel, ct);
                 await Publisher.RunAsync(channel, new PublishPlan("", queue, body, Persistent: true, FillWindow, share), confirmed, ct);
                 await connection.CloseAsync(ct);
             });
+
+        // A broker under a memory or disk alarm blocks publishers until it has paged out; one that never recovers
+        // must fail this workload rather than hang the run. Aborting the connections fails the outstanding confirms.
+        long seen = 0;
+        var sinceProgress = Stopwatch.StartNew();
+        var sinceLog = Stopwatch.StartNew();
+        try
+        {
+            while (await Task.WhenAny(filling, Task.Delay(TimeSpan.FromSeconds(1), cancellationToken)) != filling)
+            {
+                if (confirmed.Value != seen)
+                {
+                    seen = confirmed.Value;
+                    sinceProgress.Restart();
+                }
+                else if (sinceProgress.Elapsed > FillStallLimit)
+                {
+                    throw new TimeoutException(string.Create(CultureInfo.InvariantCulture,
+                        $"filling {queue}: no confirm for {FillStallLimit.TotalMinutes} min at {seen:N0} of {count:N0}"));
+                }
+
+                if (sinceLog.Elapsed > FillProgressInterval)
+                {
+                    sinceLog.Restart();
+                    Log(string.Create(CultureInfo.InvariantCulture,
+                        $"filling {queue}: {seen:N0} of {count:N0} confirmed ({seen / clock.Elapsed.TotalSeconds:F0} msg/s so far)"));
+                }
+            }
+        }
+        catch (Exception e) when (e is TimeoutException or OperationCanceledException)
+        {
+            foreach (IConnection connection in connections)
+            {
+                await connection.AbortAsync();
+            }
+
+            await Task.WhenAny(filling);   // let the publishers see the abort; their errors are not the news here
+            throw;
+        }
+
+        await filling;
 
         await using (IConnection connection = await ConnectAsync("fill-check", cancellationToken))
         await using (IChannel channel = await connection.CreateChannelAsync(cancellationToken: cancellationToken))

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Runtime.InteropServices;
 using Gateway.Compare.Bench;
 
 // Side-by-side benchmark, gateway vs RabbitMQ (issue 6); docs/compare-benchmark.md.
@@ -22,6 +23,13 @@ Console.CancelKeyPress += (_, e) =>
     e.Cancel = true;   // stop the workloads, but still delete what they declared
     cancel.Cancel();
 };
+
+// `kill PID` too (a background run does not get Ctrl+C): same clean stop instead of leaving queues behind.
+using var terminate = PosixSignalRegistration.Create(PosixSignal.SIGTERM, context =>
+{
+    context.Cancel = true;
+    cancel.Cancel();
+});
 
 var targets = new List<BrokerTarget>();
 if (options.GatewayUrl is not null)
@@ -114,7 +122,8 @@ catch (OperationCanceledException) when (cancel.IsCancellationRequested)
 }
 
 Console.WriteLine();
-Console.WriteLine($"medians of {options.Rounds} round(s); ratio = {targets[0].Name}/{targets[^1].Name}; total {total.Elapsed.TotalMinutes:F1} min");
+Console.WriteLine($"medians of {options.Rounds} round(s){(targets.Count == 2 ? $"; ratio = {targets[0].Name}/{targets[1].Name}" : "")}; " +
+    $"total {total.Elapsed.TotalMinutes:F1} min");
 table.Print([.. targets.Select(target => target.Name)], options.Rounds);
 foreach (string failure in failures)
 {

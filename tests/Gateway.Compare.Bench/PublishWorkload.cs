@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using RabbitMQ.Client;
 
 namespace Gateway.Compare.Bench;
@@ -50,7 +51,7 @@ internal static class PublishWorkload
         }
         finally
         {
-            var clock = System.Diagnostics.Stopwatch.StartNew();
+            var clock = Stopwatch.StartNew();
             await target.DeleteQueuesAsync([queue]);
             target.Log($"deleted the deep back-log in {clock.Elapsed.TotalSeconds:F1} s");
         }

@@ -72,7 +72,9 @@ internal static class Publisher
                 sent++;
                 if (plan.ConfirmWindow == 0)
                 {
-                    await channel.BasicPublishAsync(plan.Exchange, plan.RoutingKey, mandatory: false, Properties(plan), plan.Body, stop);
+                    // Not cancellable half-way: the window's end must not cut a message's frames short.
+                    await channel.BasicPublishAsync(plan.Exchange, plan.RoutingKey, mandatory: false, Properties(plan), plan.Body,
+                        CancellationToken.None);
                     published.Add();
                     continue;
                 }
