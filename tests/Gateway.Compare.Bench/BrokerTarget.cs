@@ -21,6 +21,8 @@ internal sealed class BrokerTarget
     private static readonly TimeSpan FillProgressInterval = TimeSpan.FromSeconds(30);
 
     private readonly ConnectionFactory _factory;
+    private readonly int _port;
+    private int? _pid;
 
     public BrokerTarget(string name, string url, int? pid)
     {
@@ -37,15 +39,19 @@ internal sealed class BrokerTarget
             ContinuationTimeout = TimeSpan.FromMinutes(10),
         };
         Uri uri = _factory.Uri;
-        int port = uri.Port > 0 ? uri.Port : uri.Scheme == "amqps" ? 5671 : 5672;
-        Pid = pid ?? BrokerProcess.FindListener(port);
+        _port = uri.Port > 0 ? uri.Port : uri.Scheme == "amqps" ? 5671 : 5672;
+        _pid = pid;
     }
 
     public string Name { get; }
 
     public string Url { get; }
 
-    public int? Pid { get; }
+    /// <summary>
+    /// The broker's process: the one given, else the listener on the URL's port, looked up until found (a broker
+    /// still starting has no listener yet).
+    /// </summary>
+    public int? Pid => _pid ??= BrokerProcess.FindListener(_port);
 
     /// <summary>Publisher confirms on, tracked by the client: a publish's task completes at its ack (and throws on a nack).</summary>
     public static CreateChannelOptions ConfirmingChannel { get; } = new(publisherConfirmationsEnabled: true,

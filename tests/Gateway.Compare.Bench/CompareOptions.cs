@@ -30,7 +30,7 @@ internal sealed record CompareOptions
           --fill-publishers N      connections filling a back-log (not timed)            (default 4)
           --churn-clients N        concurrent open+close loops                           (default 4)
           --idle-connections N     idle connections (one channel each) added per round   (default 250)  [100]
-          --idle-queues N          idle durable queues added per round                   (default 5000) [200]
+          --idle-queues N          idle durable queues added per round                   (default 5000) [100]
           --settle S               wait before reading the broker's RSS                  (default 3)    [0.5]
           --latency-samples N      confirm round trips per round                         (default 2000) [200]
         """;
@@ -97,7 +97,7 @@ internal sealed record CompareOptions
         Backlog = 5_000,
         DeepBacklog = 30_000,
         IdleConnections = 100,
-        IdleQueues = 200,
+        IdleQueues = 100,
         Settle = TimeSpan.FromSeconds(0.5),
         LatencySamples = 200,
     };

@@ -22,17 +22,19 @@ internal static class IdleMemoryWorkload
     public static async Task RunAsync(BrokerTarget target, CompareOptions options, Metrics metrics, ResultTable table,
         CancellationToken cancellationToken)
     {
-        if (target.Pid is not int pid || BrokerProcess.ResidentBytes(pid) is null)
-        {
-            target.Log("memory rows skipped: broker process unknown (give --gateway-pid/--rabbitmq-pid for a broker on this machine)");
-            return;
-        }
-
         var connections = new List<IConnection>();
         var queues = new List<string>();
         try
         {
+            // Connected first: the broker is up and listening, so its process can be found.
             await using IConnection declaring = await target.ConnectAsync("idle-queues", cancellationToken);
+            if (target.Pid is not int pid || BrokerProcess.ResidentBytes(pid) is null)
+            {
+                target.Log("memory rows skipped: broker process unknown (give --gateway-pid/--rabbitmq-pid for a broker on this machine)");
+                return;
+            }
+
+            target.Log($"memory of process {pid} ({BrokerProcess.Name(pid)})");
             await PrimeAsync(target, declaring, cancellationToken);
             for (int round = 1; round <= options.Rounds; round++)
             {

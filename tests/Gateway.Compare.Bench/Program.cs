@@ -51,7 +51,7 @@ foreach (BrokerTarget target in targets)
 {
     Console.WriteLine(target.Pid is int pid
         ? $"{target.Name}: {target.Url}, process {pid} ({BrokerProcess.Name(pid)})"
-        : $"{target.Name}: {target.Url}, process unknown (memory rows n/a)");
+        : $"{target.Name}: {target.Url}, no process listening on its port yet");
 }
 
 var metrics = new Metrics(options);
@@ -72,7 +72,7 @@ var total = Stopwatch.StartNew();
     ("latency", ConfirmLatencyWorkload.RunAsync),
 ];
 
-foreach ((string workload, Metric metric) in metrics.InOrder().Where(row => options.Runs(row.Workload)))
+foreach ((_, Metric metric) in metrics.InOrder().Where(row => options.Runs(row.Workload)))
 {
     table.Declare(metric);
 }
