@@ -59,7 +59,7 @@ public static class GatewayApplication
         var dispatcher = new DeliveryDispatcher();
         // Tests put a fake clock into the services before this point; message TTL runs on it too.
         var time = builder.Services.LastOrDefault(d => d.ServiceType == typeof(TimeProvider))?.ImplementationInstance as TimeProvider ?? TimeProvider.System;
-        ILogger? deadLetterLog = null;   // the logger exists once the app is built; a failure before that is not possible (no connections yet)
+        ILogger? queueLog = null;   // the logger exists once the app is built; a failure before that is not possible (no connections yet)
         var topology = new TopologyService(
             metadata,
             log,
@@ -68,9 +68,9 @@ public static class GatewayApplication
             time,
             (queue, error) =>
             {
-                if (deadLetterLog is not null)
+                if (queueLog is not null)
                 {
-                    AmqpMessages.LogDeadLetterNotStored(deadLetterLog, queue, error);
+                    AmqpMessages.LogQueueWorkFailed(queueLog, queue, error);
                 }
             });
         // Embedded metadata belongs to this gateway alone, so starting is a broker restart: transient
@@ -104,7 +104,7 @@ public static class GatewayApplication
         });
 
         var app = builder.Build();
-        deadLetterLog = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Gateway.DeadLetters");
+        queueLog = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Gateway.Queues");
         if (follower is not null)
         {
             app.Lifetime.ApplicationStopping.Register(() => follower.DisposeAsync().AsTask().GetAwaiter().GetResult());

@@ -10,7 +10,12 @@ namespace Gateway.Broker.Queues;
 /// unreadable here is treated as absent rather than refused.
 /// </summary>
 public sealed record QueueArguments(
-    TimeSpan? MessageTtl, string? DeadLetterExchange, string? DeadLetterRoutingKey, long? MaxLength = null, QueueOverflow Overflow = QueueOverflow.DropHead)
+    TimeSpan? MessageTtl,
+    string? DeadLetterExchange,
+    string? DeadLetterRoutingKey,
+    long? MaxLength = null,
+    QueueOverflow Overflow = QueueOverflow.DropHead,
+    TimeSpan? Expires = null)
 {
     public static QueueArguments None { get; } = new(null, null, null);
 
@@ -34,7 +39,10 @@ public sealed record QueueArguments(
             "reject-publish-dlx" => QueueOverflow.RejectPublishDeadLetter,
             _ => QueueOverflow.DropHead,
         };
-        return ttl is null && exchange is null && maxLength is null ? None : new QueueArguments(ttl, exchange, routingKey, maxLength, overflow);
+        TimeSpan? expires = Integer(arguments, "x-expires") is { } expiresMs and > 0 ? TimeSpan.FromMilliseconds(expiresMs) : null;
+        return ttl is null && exchange is null && maxLength is null && expires is null
+            ? None
+            : new QueueArguments(ttl, exchange, routingKey, maxLength, overflow, expires);
     }
 
     private static long? Integer(JsonObject arguments, string key) =>

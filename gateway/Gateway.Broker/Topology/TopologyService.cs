@@ -36,14 +36,14 @@ public sealed class TopologyService
 
     /// <param name="messageFormat">The server's view of AMQP properties, for per-message expiration and dead-letter copies; without it (broker-only tests) neither exists.</param>
     /// <param name="time">Clock for message TTL (tests inject one).</param>
-    /// <param name="deadLetterFailed">Told when a dead-letter copy could not be written (the original stays queued).</param>
+    /// <param name="queueWorkFailed">Told when a queue's background work failed: a dead-letter copy not written (the original stays queued), an expiry sweep or an x-expires deletion.</param>
     public TopologyService(
         IMetadataStore store,
         IMessageLog log,
         DeliveryDispatcher dispatcher,
         IMessageFormat? messageFormat = null,
         TimeProvider? time = null,
-        Action<string, Exception>? deadLetterFailed = null)
+        Action<string, Exception>? queueWorkFailed = null)
     {
         _store = store;
         _log = log;
@@ -56,7 +56,7 @@ public sealed class TopologyService
             Routing,
             (virtualHost, name) => _queues.TryGetValue((virtualHost, name), out KnownQueue? known) ? (known.Record.Topic, known.Dispatch) : null,
             _time,
-            deadLetterFailed);
+            queueWorkFailed);
     }
 
     /// <summary>Where rejected and expired messages go (each queue's dead-letter exchange).</summary>
@@ -158,6 +158,7 @@ public sealed class TopologyService
         }
 
         DispatchQueue dispatch = Register(stored);
+        Renew(stored.VirtualHost, stored.Name);   // a redeclare (passive too) is a use for x-expires
         Routing(session.VirtualHost).AddQueue(stored.Name);
         if (stored.ExclusiveOwner is not null)
         {
@@ -288,6 +289,7 @@ public sealed class TopologyService
         }
 
         RequireOwnerOrShared(session, known.Record);
+        known.Lease?.Renew();   // basic.get and basic.consume are uses for x-expires
         return known.Dispatch;
     }
 
@@ -320,6 +322,12 @@ public sealed class TopologyService
     /// </summary>
     public async Task ConsumerRemovedAsync(DispatchQueue queue, CancellationToken cancellationToken = default)
     {
+        if (queue.ConsumerCount == 0 && queue.Source is QueueMessages { Queue: var identity }
+            && _queues.TryGetValue((identity.VirtualHost, identity.Name), out KnownQueue? known) && known.Dispatch == queue)
+        {
+            known.Lease?.Renew();   // x-expires counts from the last consumer leaving
+        }
+
         if (queue.ConsumerCount == 0 && !queue.IsDeleted && _autoDelete.TryRemove(queue, out QueueRecord? record))
         {
             await DeleteQueueStorageAsync(record, cancellationToken).ConfigureAwait(false);
@@ -380,7 +388,8 @@ public sealed class TopologyService
         Routing(queue.VirtualHost).RemoveQueue(queue.Name);
         if (_queues.TryRemove((queue.VirtualHost, queue.Name), out KnownQueue? removed))
         {
-            (removed.Dispatch.Source as IDisposable)?.Dispose();   // its expiry timer
+            (removed.Dispatch.Source as IDisposable)?.Dispose();   // its message expiry timer
+            removed.Lease?.Dispose();
             _exclusiveConsumers.TryRemove(removed.Dispatch, out _);
             _autoDelete.TryRemove(removed.Dispatch, out _);
         }
@@ -397,9 +406,14 @@ public sealed class TopologyService
                 return existing.Dispatch;
             }
 
+            var arguments = QueueArguments.From(queue.Arguments);
             var messages = new QueueMessages(
-                _log, queue.Topic, new QueueIdentity(queue.VirtualHost, queue.Name), QueueArguments.From(queue.Arguments), _messageFormat, DeadLetters, _time);
-            var created = new KnownQueue(queue, Dispatcher.CreateQueue(queue.Name, messages));
+                _log, queue.Topic, new QueueIdentity(queue.VirtualHost, queue.Name), arguments, _messageFormat, DeadLetters, _time);
+            DispatchQueue dispatch = Dispatcher.CreateQueue(queue.Name, messages);
+            QueueLease? lease = arguments.Expires is { } expires
+                ? new QueueLease(expires, _time, () => dispatch.ConsumerCount > 0, () => _ = ExpireAsync(queue))
+                : null;
+            var created = new KnownQueue(queue, dispatch, lease);
             if (existing is null ? _queues.TryAdd(key, created) : _queues.TryUpdate(key, created, existing))
             {
                 if (queue.AutoDelete)
@@ -432,6 +446,27 @@ public sealed class TopologyService
         }
     }
 
+    private void Renew(string virtualHost, string name)
+    {
+        if (_queues.TryGetValue((virtualHost, name), out KnownQueue? known))
+        {
+            known.Lease?.Renew();
+        }
+    }
+
+    /// <summary>x-expires ran out: the queue goes as if deleted, its consumers (none) and messages with it.</summary>
+    private async Task ExpireAsync(QueueRecord queue)
+    {
+        try
+        {
+            await DeleteQueueStorageAsync(queue, CancellationToken.None).ConfigureAwait(false);
+        }
+        catch (Exception ex)
+        {
+            DeadLetters.ReportFailure(queue.Name, ex);
+        }
+    }
+
     /// <summary>A queue as this gateway serves it: its declared record and its dispatch state over the record's topic.</summary>
-    private sealed record KnownQueue(QueueRecord Record, DispatchQueue Dispatch);
+    private sealed record KnownQueue(QueueRecord Record, DispatchQueue Dispatch, QueueLease? Lease);
 }

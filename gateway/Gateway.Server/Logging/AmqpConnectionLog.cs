@@ -60,6 +60,6 @@ internal static partial class AmqpConnectionLog
     [LoggerMessage(2005, LogLevel.Error, "Connection {ConnectionId}: deleting an auto-delete queue after its last consumer left failed")]
     public static partial void AutoDeleteFailed(ILogger logger, string connectionId, Exception exception);
 
-    [LoggerMessage(2006, LogLevel.Error, "Queue {Queue}: a dead-lettered copy could not be written; the message stays in the queue and is tried again")]
-    public static partial void DeadLetterNotStored(ILogger logger, string queue, Exception exception);
+    [LoggerMessage(2006, LogLevel.Error, "Queue {Queue}: background work failed (a dead-lettered copy not written: the message stays in the queue; a message expiry sweep; an x-expires deletion)")]
+    public static partial void QueueWorkFailed(ILogger logger, string queue, Exception exception);
 }

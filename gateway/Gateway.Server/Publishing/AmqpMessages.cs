@@ -10,7 +10,7 @@ public static class AmqpMessages
     /// <summary>Expiration and dead-letter copies over the gateway's stored envelope.</summary>
     public static IMessageFormat Format => AmqpMessageFormat.Instance;
 
-    /// <summary>Log event 2006: a dead-letter copy was refused by the log (the original stays queued).</summary>
-    public static void LogDeadLetterNotStored(ILogger logger, string queue, Exception exception) =>
-        AmqpConnectionLog.DeadLetterNotStored(logger, queue, exception);
+    /// <summary>Log event 2006: a queue's background work failed (dead-lettering, expiry, x-expires).</summary>
+    public static void LogQueueWorkFailed(ILogger logger, string queue, Exception exception) =>
+        AmqpConnectionLog.QueueWorkFailed(logger, queue, exception);
 }
