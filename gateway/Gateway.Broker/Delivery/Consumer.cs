@@ -9,9 +9,10 @@ public sealed class Consumer
 {
     private volatile bool _cancelled;
 
-    internal Consumer(string tag, DispatchQueue queue, DeliveryChannel channel, bool noAck, ushort prefetch)
+    internal Consumer(string tag, DispatchQueue queue, DeliveryChannel channel, bool noAck, ushort prefetch, int priority = 0)
     {
         Tag = tag;
+        Priority = priority;
         Queue = queue;
         Channel = channel;
         NoAck = noAck;
@@ -20,6 +21,12 @@ public sealed class Consumer
     }
 
     public string Tag { get; }
+
+    /// <summary>
+    /// basic.consume's x-priority (default 0): a queue delivers to its highest-priority consumers while any of
+    /// them has credit, and to lower ones only when all higher ones are blocked (rabbitmq.com/consumer-priority).
+    /// </summary>
+    public int Priority { get; }
 
     public DispatchQueue Queue { get; }
 

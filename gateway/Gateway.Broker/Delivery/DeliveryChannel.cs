@@ -105,7 +105,7 @@ public sealed class DeliveryChannel
     /// <exception cref="InvalidOperationException">
     /// The tag is in use on this channel (check <see cref="HasConsumer"/> first), or the channel is closed.
     /// </exception>
-    public Consumer Consume(DispatchQueue queue, string consumerTag, bool noAck)
+    public Consumer Consume(DispatchQueue queue, string consumerTag, bool noAck, int priority = 0)
     {
         ArgumentNullException.ThrowIfNull(queue);
         ArgumentNullException.ThrowIfNull(consumerTag);
@@ -123,7 +123,7 @@ public sealed class DeliveryChannel
                 throw new InvalidOperationException($"consumer tag '{consumerTag}' is in use on this channel");
             }
 
-            consumer = new Consumer(consumerTag, queue, this, noAck, _consumerPrefetch);
+            consumer = new Consumer(consumerTag, queue, this, noAck, _consumerPrefetch, priority);
             _consumersByTag.Add(consumerTag, consumer);
             _consumers = [.. _consumers, consumer];
         }

@@ -104,6 +104,12 @@ public sealed class DispatchQueue
         }
     }
 
+    /// <summary>
+    /// x-single-active-consumer: only the first consumer registered (still subscribed) receives; when it
+    /// goes, the next in registration order takes over, as RabbitMQ 3.10 does for classic queues.
+    /// </summary>
+    public bool SingleActiveConsumer { get; internal set; }
+
     /// <summary>Whether a burst now would deliver: a consumer that can receive, and a ready message. Lock-free.</summary>
     internal bool HasWork()
     {
@@ -113,7 +119,8 @@ public sealed class DispatchQueue
         }
 
         // Credit first: it is a few volatile reads, while Ready may take the log's lock.
-        foreach (var consumer in _consumers)
+        Consumer[] consumers = _consumers;
+        foreach (var consumer in SingleActiveConsumer ? consumers.AsSpan(0, Math.Min(1, consumers.Length)) : consumers)
         {
             if (consumer.CanReceive)
             {
@@ -124,7 +131,10 @@ public sealed class DispatchQueue
         return false;
     }
 
-    /// <summary>Adds a consumer at the end of the round-robin order; false if the queue was deleted.</summary>
+    /// <summary>
+    /// Adds a consumer after every consumer of its priority or higher (round-robin order within a priority;
+    /// registration order under single active consumer); false if the queue was deleted.
+    /// </summary>
     internal bool AddConsumer(Consumer consumer)
     {
         lock (_lock)
@@ -134,7 +144,22 @@ public sealed class DispatchQueue
                 return false;
             }
 
-            _consumers = [.. _consumers, consumer];
+            int position = _consumers.Length;
+            if (!SingleActiveConsumer)
+            {
+                while (position > 0 && _consumers[position - 1].Priority < consumer.Priority)
+                {
+                    position--;
+                }
+            }
+
+            _consumers = [.. _consumers.AsSpan(0, position), consumer, .. _consumers.AsSpan(position)];
+            if (position <= _nextConsumer && _consumers.Length > 1)
+            {
+                _nextConsumer++;   // the consumer whose turn it was keeps it
+            }
+
+            _nextConsumer %= _consumers.Length;
             return true;
         }
     }
@@ -330,25 +355,43 @@ public sealed class DispatchQueue
         }
     }
 
+    /// <summary>
+    /// Takes credit for up to <paramref name="wanted"/> deliveries. Consumers are ordered by priority, highest
+    /// first; a priority's consumers share its deliveries round-robin until all of them are out of credit, and
+    /// only then does the next priority get any. With a single active consumer only the first one counts.
+    /// </summary>
     private void ReserveCredit(Consumer[] consumers, int wanted)
     {
         _reserved.Clear();
-        int position = _nextConsumer;
-        int refusedInARow = 0;
-        while (_reserved.Count < wanted && refusedInARow < consumers.Length)
+        int count = SingleActiveConsumer ? Math.Min(1, consumers.Length) : consumers.Length;
+        for (int levelStart = 0; levelStart < count && _reserved.Count < wanted;)
         {
-            var consumer = consumers[position];
-            if (consumer.TryTakeCredit())
+            int levelEnd = levelStart + 1;
+            while (levelEnd < count && consumers[levelEnd].Priority == consumers[levelStart].Priority)
             {
-                _reserved.Add((consumer, position));
-                refusedInARow = 0;
-            }
-            else
-            {
-                refusedInARow++;
+                levelEnd++;
             }
 
-            position = (position + 1) % consumers.Length;
+            int levelSize = levelEnd - levelStart;
+            int position = _nextConsumer >= levelStart && _nextConsumer < levelEnd ? _nextConsumer : levelStart;
+            int refusedInARow = 0;
+            while (_reserved.Count < wanted && refusedInARow < levelSize)
+            {
+                var consumer = consumers[position];
+                if (consumer.TryTakeCredit())
+                {
+                    _reserved.Add((consumer, position));
+                    refusedInARow = 0;
+                }
+                else
+                {
+                    refusedInARow++;
+                }
+
+                position = position + 1 == levelEnd ? levelStart : position + 1;
+            }
+
+            levelStart = levelEnd;
         }
     }
 }

@@ -15,7 +15,8 @@ public sealed record QueueArguments(
     string? DeadLetterRoutingKey,
     long? MaxLength = null,
     QueueOverflow Overflow = QueueOverflow.DropHead,
-    TimeSpan? Expires = null)
+    TimeSpan? Expires = null,
+    bool SingleActiveConsumer = false)
 {
     public static QueueArguments None { get; } = new(null, null, null);
 
@@ -40,9 +41,10 @@ public sealed record QueueArguments(
             _ => QueueOverflow.DropHead,
         };
         TimeSpan? expires = Integer(arguments, "x-expires") is { } expiresMs and > 0 ? TimeSpan.FromMilliseconds(expiresMs) : null;
-        return ttl is null && exchange is null && maxLength is null && expires is null
+        bool singleActiveConsumer = arguments["x-single-active-consumer"] is JsonValue sac && sac.GetValueKind() == JsonValueKind.True;
+        return ttl is null && exchange is null && maxLength is null && expires is null && !singleActiveConsumer
             ? None
-            : new QueueArguments(ttl, exchange, routingKey, maxLength, overflow, expires);
+            : new QueueArguments(ttl, exchange, routingKey, maxLength, overflow, expires, singleActiveConsumer);
     }
 
     private static long? Integer(JsonObject arguments, string key) =>

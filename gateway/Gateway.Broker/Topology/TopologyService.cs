@@ -410,6 +410,7 @@ public sealed class TopologyService
             var messages = new QueueMessages(
                 _log, queue.Topic, new QueueIdentity(queue.VirtualHost, queue.Name), arguments, _messageFormat, DeadLetters, _time);
             DispatchQueue dispatch = Dispatcher.CreateQueue(queue.Name, messages);
+            dispatch.SingleActiveConsumer = arguments.SingleActiveConsumer;
             QueueLease? lease = arguments.Expires is { } expires
                 ? new QueueLease(expires, _time, () => dispatch.ConsumerCount > 0, () => _ = ExpireAsync(queue))
                 : null;

@@ -4,6 +4,7 @@ using Gateway.Broker.Topology;
 using Gateway.Log;
 using Gateway.Protocol.Methods.Basic;
 using Gateway.Protocol.Spec;
+using Gateway.Protocol.Types;
 using Gateway.Server.Errors;
 using Gateway.Server.Logging;
 using Gateway.Server.Publishing;
@@ -115,8 +116,24 @@ internal sealed partial class AmqpChannel
             await _connection.Output.SendMethodAsync(Number, new BasicConsumeOk(tag));
         }
 
-        delivery.Consume(queue, tag, consume.NoAck);
+        delivery.Consume(queue, tag, consume.NoAck, ConsumerPriority(consume.Arguments));
     }
+
+    /// <summary>x-priority of basic.consume (rabbitmq.com/consumer-priority): any integer type; absent or otherwise 0.</summary>
+    private static int ConsumerPriority(FieldTable? arguments) =>
+        arguments is not null && arguments.TryGetValue("x-priority", out object? value)
+            ? value switch
+            {
+                sbyte n => n,
+                byte n => n,
+                short n => n,
+                ushort n => n,
+                int n => n,
+                uint n => (int)Math.Min(n, int.MaxValue),
+                long n => (int)Math.Clamp(n, int.MinValue, int.MaxValue),
+                _ => 0,
+            }
+            : 0;
 
     private async ValueTask Cancel(BasicCancel cancel)
     {
