@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Diagnostics;
 using CompatSuite.MassTransit.Fixtures;
 using MassTransit;
+using Xunit.Abstractions;
 
 namespace CompatSuite.MassTransit.Scenarios;
 
@@ -11,7 +12,7 @@ namespace CompatSuite.MassTransit.Scenarios;
 /// only once it is on disk, so every such message must reach the consumer after MassTransit reconnects.
 /// Redeliveries (a message delivered before the kill but not yet acked) are allowed; losses are not.
 /// </summary>
-public sealed class BrokerRestartScenarios
+public sealed class BrokerRestartScenarios(ITestOutputHelper output)
 {
     /// <summary>Shell command (run with bash -c) that kills the broker abruptly and starts it again on the same
     /// address and data, exiting 0 once it listens again. .ci/run sets it (scripts/restart-broker.sh).</summary>
@@ -97,6 +98,8 @@ public sealed class BrokerRestartScenarios
             bool allDelivered = await Eventually.HoldsAsync(
                 () => confirmedSequences.All(deliveries.ContainsKey), TimeSpan.FromSeconds(60));
             int[] lost = [.. confirmedSequences.Where(s => !deliveries.ContainsKey(s))];
+            output.WriteLine($"{confirmedSequences.Length} publishes confirmed, {failedPublishes} failed around the restart, " +
+                $"{deliveries.Count} distinct messages delivered, {deliveries.Values.Count(c => c > 1)} of them more than once");
             Assert.True(allDelivered,
                 $"{lost.Length} of {confirmedSequences.Length} confirmed messages never arrived (first: {string.Join(", ", lost.Take(20))}); " +
                 $"{failedPublishes} publishes failed during the restart");

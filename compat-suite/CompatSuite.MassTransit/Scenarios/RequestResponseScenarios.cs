@@ -21,9 +21,9 @@ public sealed class RequestResponseScenarios
         try
         {
             await using var bus = await TestBus.StartAsync(cfg =>
-                // Default endpoint settings (durable queue and exchange): the request client's send side declares
-                // "queue:" addresses with those defaults, and a declare that disagrees with the existing exchange
-                // is refused by RabbitMQ (406), which MassTransit retries forever.
+                // Default endpoint settings (durable, not auto-delete): the request client's send side declares the
+                // "queue:" address itself, and against a non-durable auto-delete endpoint queue RabbitMQ refuses
+                // that declare (405 RESOURCE_LOCKED), which MassTransit retries forever.
                 cfg.ReceiveEndpoint(queue, e =>
                 {
                     e.Handler<CheckStock>(async context =>
