@@ -43,6 +43,7 @@ public static class GatewayApplication
         ["--channel-max"] = nameof(GatewayOptions.ChannelMax),
         ["--max-message-size"] = nameof(GatewayOptions.MaxMessageSize),
         ["--max-publish-bytes-in-flight"] = nameof(GatewayOptions.MaxPublishBytesInFlight),
+        ["--consumer-timeout"] = nameof(GatewayOptions.ConsumerTimeoutMs),
     };
 
     public static async Task<WebApplication> BuildAsync(string[] args, Action<WebApplicationBuilder>? configure = null)
@@ -56,9 +57,13 @@ public static class GatewayApplication
         Directory.CreateDirectory(options.DataDir);
         var (metadata, credentials, follower) = await OpenMetadataAsync(options);
         var log = EmbeddedMessageLog.Open(new CommitLogOptions { Directory = Path.Combine(options.DataDir, "log") });
-        var dispatcher = new DeliveryDispatcher();
-        // Tests put a fake clock into the services before this point; message TTL runs on it too.
+        // Tests put a fake clock into the services before this point; message TTL and the consumer timeout run on it too.
         var time = builder.Services.LastOrDefault(d => d.ServiceType == typeof(TimeProvider))?.ImplementationInstance as TimeProvider ?? TimeProvider.System;
+        var dispatcher = new DeliveryDispatcher(new DeliveryDispatcherOptions
+        {
+            Time = time,
+            ConsumerTimeout = options.ConsumerTimeoutMs > 0 ? TimeSpan.FromMilliseconds(options.ConsumerTimeoutMs) : null,
+        });
         ILogger? queueLog = null;   // the logger exists once the app is built; a failure before that is not possible (no connections yet)
         var topology = new TopologyService(
             metadata,
@@ -140,6 +145,7 @@ public static class GatewayApplication
             ChannelMax = Parse(configuration, nameof(GatewayOptions.ChannelMax), defaults.ChannelMax),
             MaxMessageSize = Parse(configuration, nameof(GatewayOptions.MaxMessageSize), defaults.MaxMessageSize),
             MaxPublishBytesInFlight = Parse(configuration, nameof(GatewayOptions.MaxPublishBytesInFlight), defaults.MaxPublishBytesInFlight),
+            ConsumerTimeoutMs = Parse(configuration, nameof(GatewayOptions.ConsumerTimeoutMs), defaults.ConsumerTimeoutMs),
         };
     }
 

@@ -29,6 +29,8 @@ public sealed class DeliveryChannel
     private volatile ushort _consumerPrefetch;
     private volatile bool _paused;
     private bool _closed;
+    private ITimer? _timeoutCheck;   // runs while deliveries await acknowledgement and a consumer timeout applies
+    private bool _timedOut;
 
     internal DeliveryChannel(DeliveryDispatcher dispatcher, IDeliveryTarget target)
     {
@@ -195,7 +197,8 @@ public sealed class DeliveryChannel
 
             if (!noAck)
             {
-                _unacked.Add(new UnackedDelivery(deliveryTag, queue, taken.Message.Offset, Consumer: null));
+                _unacked.Add(new UnackedDelivery(deliveryTag, queue, taken.Message.Offset, Consumer: null, Now()));
+                EnsureTimeoutCheck();
             }
         }
 
@@ -281,6 +284,8 @@ public sealed class DeliveryChannel
         List<UnackedDelivery> unacked;
         lock (_lock)
         {
+            _timeoutCheck?.Dispose();
+            _timeoutCheck = null;
             unacked = _unacked.RemoveAll();
         }
 
@@ -298,7 +303,8 @@ public sealed class DeliveryChannel
             // Remembered only once the target took it: if it threw, the burst puts the message back instead.
             if (!consumer.NoAck)
             {
-                _unacked.Add(new UnackedDelivery(deliveryTag, consumer.Queue, taken.Message.Offset, consumer));
+                _unacked.Add(new UnackedDelivery(deliveryTag, consumer.Queue, taken.Message.Offset, consumer, Now()));
+                EnsureTimeoutCheck();
             }
         }
     }
@@ -339,6 +345,54 @@ public sealed class DeliveryChannel
             _consumersByTag.Remove(consumer.Tag);
             _consumers = Without(_consumers, consumer);
             _target.ConsumerCancelled(consumer.Tag);
+        }
+    }
+
+    private long Now() => _dispatcher.Options.Time.GetUtcNow().ToUnixTimeMilliseconds();
+
+    /// <summary>Under the lock: starts the periodic consumer-timeout check when the first delivery awaits acknowledgement.</summary>
+    private void EnsureTimeoutCheck()
+    {
+        if (_timeoutCheck is null && !_timedOut)
+        {
+            TimeSpan interval = _dispatcher.Options.ConsumerTimeoutCheckInterval;
+            _timeoutCheck = _dispatcher.Options.Time.CreateTimer(static state => ((DeliveryChannel)state!).CheckTimeouts(), this, interval, interval);
+        }
+    }
+
+    /// <summary>
+    /// RabbitMQ's consumer timeout (rabbit_channel:evaluate_consumer_timeout): a delivery unacknowledged for
+    /// longer than its queue's timeout (x-consumer-timeout, else the dispatcher's) gets the channel closed.
+    /// Reported once; the target closes the channel, which requeues every unacknowledged delivery.
+    /// </summary>
+    private void CheckTimeouts()
+    {
+        TimeSpan? expired = null;
+        lock (_lock)
+        {
+            if (_closed || _timedOut)
+            {
+                return;
+            }
+
+            long now = Now();
+            foreach (UnackedDelivery delivery in _unacked.InTagOrder)
+            {
+                if ((delivery.Queue.ConsumerTimeout ?? _dispatcher.Options.ConsumerTimeout) is { } timeout
+                    && now - delivery.DeliveredAt > (long)timeout.TotalMilliseconds)
+                {
+                    expired = timeout;
+                    _timedOut = true;
+                    _timeoutCheck?.Dispose();
+                    _timeoutCheck = null;
+                    break;
+                }
+            }
+        }
+
+        if (expired is { } value)
+        {
+            _target.DeliveryTimedOut(value);
         }
     }
 

@@ -19,6 +19,19 @@ public sealed record DeliveryDispatcherOptions
     /// </summary>
     public Action<DispatchQueue, Exception>? DispatchFailed { get; init; }
 
+    /// <summary>
+    /// How long a delivery may stay unacknowledged before its channel is closed (RabbitMQ's consumer_timeout,
+    /// 30 minutes by default since 3.8.15); a queue's x-consumer-timeout overrides it (<see
+    /// cref="DispatchQueue.ConsumerTimeout"/>). Null: no limit.
+    /// </summary>
+    public TimeSpan? ConsumerTimeout { get; init; } = TimeSpan.FromMinutes(30);
+
+    /// <summary>How often a channel with unacknowledged deliveries looks for one past its timeout.</summary>
+    public TimeSpan ConsumerTimeoutCheckInterval { get; init; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>The clock delivery times and the timeout check use (tests inject one).</summary>
+    public TimeProvider Time { get; init; } = TimeProvider.System;
+
     internal void Validate()
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(WorkerCount, 1, nameof(WorkerCount));

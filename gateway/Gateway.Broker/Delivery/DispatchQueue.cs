@@ -110,6 +110,9 @@ public sealed class DispatchQueue
     /// </summary>
     public bool SingleActiveConsumer { get; internal set; }
 
+    /// <summary>x-consumer-timeout of the queue: overrides the dispatcher's consumer timeout for its deliveries.</summary>
+    public TimeSpan? ConsumerTimeout { get; internal set; }
+
     /// <summary>Whether a burst now would deliver: a consumer that can receive, and a ready message. Lock-free.</summary>
     internal bool HasWork()
     {

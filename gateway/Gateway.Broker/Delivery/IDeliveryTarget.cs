@@ -31,6 +31,15 @@ public interface IDeliveryTarget
     /// clients that announced the consumer_cancel_notify capability, and nothing to the others.
     /// </summary>
     void ConsumerCancelled(string consumerTag);
+
+    /// <summary>
+    /// A delivery on this channel has waited for its acknowledgement longer than <paramref name="timeout"/>
+    /// (the consumer timeout): RabbitMQ closes the channel with 406 PRECONDITION_FAILED, which requeues its
+    /// unacknowledged deliveries. Called once, from a timer thread.
+    /// </summary>
+    void DeliveryTimedOut(TimeSpan timeout)
+    {
+    }
 }
 
 /// <summary>One basic.deliver.</summary>

@@ -5,7 +5,8 @@ namespace Gateway.Broker.Delivery;
 /// <param name="Queue">The queue it came from.</param>
 /// <param name="Offset">Its offset in the queue's topic, to settle or requeue.</param>
 /// <param name="Consumer">The consumer it went to, whose credit it holds; null for basic.get, which takes no credit.</param>
-internal readonly record struct UnackedDelivery(ulong DeliveryTag, DispatchQueue Queue, long Offset, Consumer? Consumer);
+/// <param name="DeliveredAt">When it was delivered (the dispatcher's clock, Unix ms), for the consumer timeout.</param>
+internal readonly record struct UnackedDelivery(ulong DeliveryTag, DispatchQueue Queue, long Offset, Consumer? Consumer, long DeliveredAt = 0);
 
 /// <summary>
 /// One channel's deliveries awaiting acknowledgement, in delivery-tag order, with the lookup rules of
@@ -73,6 +74,9 @@ internal sealed class UnackedDeliveries
 
         return true;
     }
+
+    /// <summary>The deliveries awaiting acknowledgement, oldest first.</summary>
+    public IEnumerable<UnackedDelivery> InTagOrder => _inTagOrder;
 
     /// <summary>Removes every delivery, oldest first (basic.recover, channel close).</summary>
     public List<UnackedDelivery> RemoveAll()

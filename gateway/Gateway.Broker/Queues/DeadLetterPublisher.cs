@@ -108,9 +108,9 @@ public sealed class DeadLetterPublisher
                     _log.Requeue(message.Topic, message.Offset);
                 }
             }
-            catch (Exception) when (ex is not null)
+            catch (Exception)
             {
-                // The source queue itself is gone: nothing is left to keep.
+                // The source queue (its topic) or the log itself is gone: nothing is left to keep.
             }
         }
     }

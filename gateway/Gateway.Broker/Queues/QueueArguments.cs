@@ -16,7 +16,8 @@ public sealed record QueueArguments(
     long? MaxLength = null,
     QueueOverflow Overflow = QueueOverflow.DropHead,
     TimeSpan? Expires = null,
-    bool SingleActiveConsumer = false)
+    bool SingleActiveConsumer = false,
+    TimeSpan? ConsumerTimeout = null)
 {
     public static QueueArguments None { get; } = new(null, null, null);
 
@@ -42,9 +43,10 @@ public sealed record QueueArguments(
         };
         TimeSpan? expires = Integer(arguments, "x-expires") is { } expiresMs and > 0 ? TimeSpan.FromMilliseconds(expiresMs) : null;
         bool singleActiveConsumer = arguments["x-single-active-consumer"] is JsonValue sac && sac.GetValueKind() == JsonValueKind.True;
-        return ttl is null && exchange is null && maxLength is null && expires is null && !singleActiveConsumer
+        TimeSpan? consumerTimeout = Integer(arguments, "x-consumer-timeout") is { } timeoutMs and > 0 ? TimeSpan.FromMilliseconds(timeoutMs) : null;
+        return ttl is null && exchange is null && maxLength is null && expires is null && !singleActiveConsumer && consumerTimeout is null
             ? None
-            : new QueueArguments(ttl, exchange, routingKey, maxLength, overflow, expires, singleActiveConsumer);
+            : new QueueArguments(ttl, exchange, routingKey, maxLength, overflow, expires, singleActiveConsumer, consumerTimeout);
     }
 
     private static long? Integer(JsonObject arguments, string key) =>

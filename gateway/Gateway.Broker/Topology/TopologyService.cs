@@ -411,6 +411,7 @@ public sealed class TopologyService
                 _log, queue.Topic, new QueueIdentity(queue.VirtualHost, queue.Name), arguments, _messageFormat, DeadLetters, _time);
             DispatchQueue dispatch = Dispatcher.CreateQueue(queue.Name, messages);
             dispatch.SingleActiveConsumer = arguments.SingleActiveConsumer;
+            dispatch.ConsumerTimeout = arguments.ConsumerTimeout;
             QueueLease? lease = arguments.Expires is { } expires
                 ? new QueueLease(expires, _time, () => dispatch.ConsumerCount > 0, () => _ = ExpireAsync(queue))
                 : null;

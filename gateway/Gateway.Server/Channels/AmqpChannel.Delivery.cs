@@ -266,6 +266,15 @@ internal sealed partial class AmqpChannel
             }
         }
 
+        public void DeliveryTimedOut(TimeSpan timeout)
+        {
+            // rabbit_channel:evaluate_consumer_timeout; the text is RabbitMQ's, class and method 0 ("operation none").
+            string text = string.Create(
+                System.Globalization.CultureInfo.InvariantCulture,
+                $"delivery acknowledgement on channel {channel.Number} timed out. Timeout value used: {(long)timeout.TotalMilliseconds} ms. This timeout value can be configured, see consumers doc guide to learn more");
+            channel._connection.Post(() => channel.CloseFromBrokerAsync(new AmqpException(ReplyCode.PreconditionFailed, text)));
+        }
+
         /// <summary>Pauses the channel's deliveries while its connection's output is backed up; resumes once this write is flushed.</summary>
         private void Watch(Task flushed)
         {

@@ -291,6 +291,13 @@ internal sealed partial class AmqpChannel
         return _connection.Output.SendMethodAsync(Number, new ChannelClose((ushort)error.ReplyCode, text, classId, methodId));
     }
 
+    /// <summary>
+    /// A soft error the broker raises on its own (the consumer timeout), run on the read loop through
+    /// <see cref="AmqpConnection.Post"/>: nothing if the channel is already closing or gone.
+    /// </summary>
+    public ValueTask CloseFromBrokerAsync(AmqpException error) =>
+        _state == ChannelState.Open && !_closed ? CloseWithErrorAsync(error) : ValueTask.CompletedTask;
+
     /// <summary>The connection went away; the broker will requeue this channel's unacked work here.</summary>
     public void OnConnectionClosed() => OnClosed();
 

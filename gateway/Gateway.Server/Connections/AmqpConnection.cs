@@ -34,6 +34,7 @@ internal sealed partial class AmqpConnection
     private readonly ILogger _logger;
     private readonly TimeProvider _timeProvider;
     private readonly Dictionary<ushort, AmqpChannel> _channels = [];
+    private readonly System.Collections.Concurrent.ConcurrentQueue<Func<ValueTask>> _posted = new();
     private readonly CancellationTokenSource _lifetime = new();
     // Method payloads that straddle pipe segments are copied here; sized for the largest frame.
     private byte[] _scratch = [];
@@ -134,6 +135,25 @@ internal sealed partial class AmqpConnection
         }
     }
 
+    /// <summary>
+    /// Runs <paramref name="action"/> on the read loop, which owns the connection's and channels' state,
+    /// waking it if it is waiting for the client (which may be silent: a consumer that stopped acking).
+    /// For work that starts elsewhere, such as a timer closing a channel.
+    /// </summary>
+    internal void Post(Func<ValueTask> action)
+    {
+        _posted.Enqueue(action);
+        _input.CancelPendingRead();
+    }
+
+    private async ValueTask RunPostedAsync()
+    {
+        while (_posted.TryDequeue(out Func<ValueTask>? action))
+        {
+            await action();
+        }
+    }
+
     private async Task ReadLoopAsync()
     {
         while (!_terminate)
@@ -196,6 +216,13 @@ internal sealed partial class AmqpConnection
                 _bytesReceived += consumed;
                 _metrics.Received(consumed);
                 _input.AdvanceTo(buffer.Start, buffer.End);
+            }
+
+            if (result.IsCanceled && !result.IsCompleted && !_terminate)
+            {
+                // Woken by Post, not by the client.
+                await RunPostedAsync();
+                continue;
             }
 
             if (result.IsCompleted || result.IsCanceled)

@@ -52,6 +52,13 @@ public sealed record GatewayOptions
     /// </summary>
     public long MaxPublishBytesInFlight { get; init; } = 64L * 1024 * 1024;
 
+    /// <summary>
+    /// Milliseconds a delivery may stay unacknowledged before its channel is closed with 406 (RabbitMQ's
+    /// consumer_timeout; default 1 800 000 = 30 minutes; 0 turns it off). A queue's x-consumer-timeout
+    /// overrides it.
+    /// </summary>
+    public long ConsumerTimeoutMs { get; init; } = 1_800_000;
+
     /// <summary>connection.tune channel-max. RabbitMQ default 2047.</summary>
     public ushort ChannelMax { get; init; } = 2047;
 
