@@ -348,6 +348,19 @@ public sealed class DeliveryChannel
         }
     }
 
+    /// <summary>
+    /// The next delivery tag, for a delivery the server makes outside the dispatcher (a direct reply-to reply,
+    /// which is no-ack): tags stay one sequence per channel whatever delivered them.
+    /// </summary>
+    public ulong TakeDeliveryTag()
+    {
+        lock (_lock)
+        {
+            ThrowIfClosed();
+            return ++_lastDeliveryTag;
+        }
+    }
+
     private long Now() => _dispatcher.Options.Time.GetUtcNow().ToUnixTimeMilliseconds();
 
     /// <summary>Under the lock: starts the periodic consumer-timeout check when the first delivery awaits acknowledgement.</summary>

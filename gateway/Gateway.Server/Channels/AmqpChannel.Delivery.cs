@@ -94,8 +94,81 @@ internal sealed partial class AmqpChannel
         return _connection.Output.SendMethodAsync(Number, new BasicQosOk());
     }
 
+    private string? _replyConsumerTag;   // the consumer of amq.rabbitmq.reply-to on this channel, if any
+    private string? _replyAddress;       // its address, what reply_to becomes
+
+    /// <summary>basic.consume from amq.rabbitmq.reply-to, with RabbitMQ's rules: no-ack only, one per channel.</summary>
+    private async Task ConsumeRepliesAsync(TopologyService topology, BasicConsume consume)
+    {
+        if (!consume.NoAck)
+        {
+            throw new AmqpException(ReplyCode.PreconditionFailed, "reply consumer cannot acknowledge", AmqpMethodId.BasicConsume);
+        }
+
+        if (_replyConsumerTag is not null)
+        {
+            throw new AmqpException(ReplyCode.PreconditionFailed, "reply consumer already set", AmqpMethodId.BasicConsume);
+        }
+
+        string tag = consume.ConsumerTag.Length > 0 ? consume.ConsumerTag : NewConsumerTag();
+        if (Delivery(topology).HasConsumer(tag))
+        {
+            throw new AmqpException(ReplyCode.NotAllowed, $"attempt to reuse consumer tag '{tag}'", AmqpMethodId.BasicConsume);
+        }
+
+        _replyConsumerTag = tag;
+        _replyAddress = _connection.DirectReplies.Register(this);
+        if (!consume.NoWait)
+        {
+            await _connection.Output.SendMethodAsync(Number, new BasicConsumeOk(tag));
+        }
+    }
+
+    /// <summary>
+    /// A reply published to this channel's reply address: delivered at once, no-ack, never stored, with
+    /// exchange "" and the address as routing key, as RabbitMQ delivers it. False if the reply consumer is gone.
+    /// </summary>
+    internal bool DeliverReply(string routingKey, byte[] properties, byte[] body)
+    {
+        if (_replyConsumerTag is not { } tag || _closed || _connection.Topology is not { } topology)
+        {
+            return false;
+        }
+
+        ulong deliveryTag;
+        try
+        {
+            deliveryTag = Delivery(topology).TakeDeliveryTag();
+        }
+        catch (InvalidOperationException)
+        {
+            return false;   // the channel closed meanwhile
+        }
+
+        _ = _connection.Output.EnqueueMethodWithContent(
+            Number, new BasicDeliver(tag, deliveryTag, redelivered: false, "", routingKey), properties, body, _connection.FrameMax);
+        return true;
+    }
+
+    private void StopReplies()
+    {
+        if (_replyAddress is { } address)
+        {
+            _connection.DirectReplies.Unregister(address);
+        }
+
+        _replyConsumerTag = null;
+        _replyAddress = null;
+    }
+
     private async Task ConsumeAsync(TopologyService topology, BrokerSession session, BasicConsume consume)
     {
+        if (consume.Queue == DirectReplyTo.PseudoQueue)
+        {
+            await ConsumeRepliesAsync(topology, consume);
+            return;
+        }
+
         string queueName = QueueName(consume.Queue, AmqpMethodId.BasicConsume);
         await PublishedSoFarAsync();
         DispatchQueue queue = await topology.QueueForConsumingAsync(session, queueName);
@@ -137,6 +210,11 @@ internal sealed partial class AmqpChannel
 
     private async ValueTask Cancel(BasicCancel cancel)
     {
+        if (cancel.ConsumerTag == _replyConsumerTag)
+        {
+            StopReplies();
+        }
+
         _delivery?.Cancel(cancel.ConsumerTag);
 
         // RabbitMQ answers cancel-ok even for a tag it does not know; an auto-delete queue is gone by then.
@@ -182,6 +260,7 @@ internal sealed partial class AmqpChannel
     /// <summary>The channel closed (either side) or its connection went: consumers end and unacked messages are requeued in delivery-tag order.</summary>
     private void CloseDelivery()
     {
+        StopReplies();
         _delivery?.Close();
         if (_connection.Topology is { } topology)
         {

@@ -105,6 +105,15 @@ internal sealed partial class AmqpChannel
                 ReplyCode.PreconditionFailed, $"user_id property set to '{userId}' but authenticated user was '{session.User}'", AmqpMethodId.BasicPublish);
         }
 
+        if (HasReplyTo(properties) && (parsed ?? BasicProperties.Read(properties)) is { ReplyTo: DirectReplyTo.PseudoQueue } withPseudoReplyTo)
+        {
+            // rabbit_channel:maybe_set_fast_reply_to: the pseudo-queue name becomes this channel's reply address.
+            string address = _replyAddress
+                ?? throw new AmqpException(ReplyCode.PreconditionFailed, "fast reply consumer does not exist", AmqpMethodId.BasicPublish);
+            parsed = withPseudoReplyTo with { ReplyTo = address };
+            properties = parsed.ToBytes();
+        }
+
         bool expires = AmqpMessageFormat.HasExpiration(properties);
         if (expires)
         {
@@ -139,6 +148,13 @@ internal sealed partial class AmqpChannel
                     topology.DeadLetters.DeadLetterRefused(full.Queue, full.Arguments, envelope, body);
                 }
             }
+        }
+
+        if (route.Topics.Count == 0 && publish.Exchange.Length == 0 && _connection.DirectReplies.Find(publish.RoutingKey) is { } requester
+            && requester.DeliverReply(publish.RoutingKey, properties, body))
+        {
+            _confirms?.Settle(sequence, stored: true, moreInFlight: Volatile.Read(ref _appendsInFlight) > 0);
+            return;
         }
 
         if (route.Topics.Count == 0)
@@ -228,6 +244,9 @@ internal sealed partial class AmqpChannel
 
     /// <summary>Waits until this channel's earlier publishes are in the log, so a later get, purge or count on the channel sees them (as on RabbitMQ).</summary>
     private Task PublishedSoFarAsync() => _lastAppend.IsCompleted ? Task.CompletedTask : _lastAppend;
+
+    /// <summary>Whether the property flags announce reply-to (bit 9): direct reply-to rewrites it.</summary>
+    private static bool HasReplyTo(ReadOnlySpan<byte> properties) => properties.Length >= 2 && (properties[0] & 0x02) != 0;
 
     /// <summary>Whether the property flags announce headers or user-id (the only properties publishing must read): bits 13 and 4.</summary>
     private static bool HasHeadersOrUserId(ReadOnlySpan<byte> properties) =>

@@ -83,6 +83,13 @@ internal sealed partial class AmqpChannel
 
     private async Task DeclareQueueAsync(TopologyService topology, BrokerSession session, QueueDeclare declare)
     {
+        if (declare.Passive && declare.Queue == DirectReplyTo.PseudoQueue)
+        {
+            // The pseudo-queue of direct reply-to exists for a passive check (clients probe for the feature).
+            await ReplyAsync(declare.NoWait, new QueueDeclareOk(DirectReplyTo.PseudoQueue, 0, 0));
+            return;
+        }
+
         await PublishedSoFarAsync();   // counts include this channel's earlier publishes
         var queue = new QueueRecord(session.VirtualHost, declare.Queue, declare.Durable, declare.AutoDelete, FieldTableJson.ToJson(declare.Arguments));
         QueueDeclared declared = await topology.DeclareQueueAsync(session, queue, declare.Passive, declare.Exclusive);

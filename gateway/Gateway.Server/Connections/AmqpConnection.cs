@@ -50,9 +50,11 @@ internal sealed partial class AmqpConnection
         GatewayMetrics metrics,
         ILogger logger,
         TimeProvider timeProvider,
-        TopologyService? topology = null)
+        TopologyService? topology = null,
+        DirectReplyTo? directReplies = null)
     {
         Topology = topology;
+        DirectReplies = directReplies ?? new DirectReplyTo();
         _transport = transport;
         _input = transport.Transport.Input;
         _options = options;
@@ -75,6 +77,9 @@ internal sealed partial class AmqpConnection
 
     /// <summary>The broker's exchanges and queues; null only in harnesses that exercise the protocol alone.</summary>
     internal TopologyService? Topology { get; }
+
+    /// <summary>Direct reply-to addresses of every connection of this gateway.</summary>
+    internal DirectReplyTo DirectReplies { get; }
 
     /// <summary>The user and vhost as the broker sees them; set once connection.open succeeded.</summary>
     internal BrokerSession? Session { get; private set; }

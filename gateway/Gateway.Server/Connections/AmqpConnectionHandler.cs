@@ -13,6 +13,7 @@ namespace Gateway.Server.Connections;
 /// </summary>
 internal sealed class AmqpConnectionHandler : ConnectionHandler
 {
+    private readonly Gateway.Server.Channels.DirectReplyTo _directReplies = new();   // one per gateway: replies cross connections
     private readonly GatewayOptions _options;
     private readonly ICredentialStore _credentials;
     private readonly GatewayMetrics _metrics;
@@ -37,5 +38,5 @@ internal sealed class AmqpConnectionHandler : ConnectionHandler
     }
 
     public override Task OnConnectedAsync(ConnectionContext connection) =>
-        new AmqpConnection(connection, _options, _credentials, _metrics, _logger, _timeProvider, _topology).RunAsync();
+        new AmqpConnection(connection, _options, _credentials, _metrics, _logger, _timeProvider, _topology, _directReplies).RunAsync();
 }
