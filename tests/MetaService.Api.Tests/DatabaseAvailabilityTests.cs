@@ -21,7 +21,8 @@ public sealed class DatabaseAvailabilityTests
             Urls = "http://127.0.0.1:0",
             Token = ApiServer.Token,
             Database = $"Host=127.0.0.1;Port={nobody};Username=u;Password=secret-db-password;Database=d;Timeout=2",
-            DatabaseStartupTimeout = TimeSpan.FromSeconds(2),
+            // Long enough that a first attempt slowed by a loaded machine (JIT, EF model) still leaves time to retry and log it.
+            DatabaseStartupTimeout = TimeSpan.FromSeconds(6),
         };
 
         var watch = Stopwatch.StartNew();
