@@ -13,7 +13,8 @@ public sealed class DirectReplyToTests : GatewayTest
     public async Task Replies_go_to_the_requesting_channel_unstored_and_stop_once_its_reply_consumer_is_cancelled()
     {
         await using var connection = await Gateway.ClientFactory().CreateConnectionAsync();
-        await using var requester = await connection.CreateChannelAsync();
+        // Confirms on the requester too: its request is in the queue before the responder's basic.get.
+        await using var requester = await connection.CreateChannelAsync(new CreateChannelOptions(publisherConfirmationsEnabled: true, publisherConfirmationTrackingEnabled: true));
         await using var responder = await connection.CreateChannelAsync(new CreateChannelOptions(publisherConfirmationsEnabled: true, publisherConfirmationTrackingEnabled: true));
         var received = new List<string>();
         var consumer = new AsyncEventingBasicConsumer(requester);
