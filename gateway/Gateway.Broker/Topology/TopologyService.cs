@@ -418,6 +418,13 @@ public sealed class TopologyService
             var created = new KnownQueue(queue, dispatch, lease);
             if (existing is null ? _queues.TryAdd(key, created) : _queues.TryUpdate(key, created, existing))
             {
+                if (existing is not null)
+                {
+                    // Replaced (the queue was recreated on a new topic): its timers must not act on the new one.
+                    (existing.Dispatch.Source as IDisposable)?.Dispose();
+                    existing.Lease?.Dispose();
+                }
+
                 if (queue.AutoDelete)
                 {
                     _autoDelete[created.Dispatch] = queue;
@@ -461,6 +468,12 @@ public sealed class TopologyService
     {
         try
         {
+            // Only the queue this lease was made for: one recreated under the same name meanwhile has its own.
+            if (!_queues.TryGetValue((queue.VirtualHost, queue.Name), out KnownQueue? known) || known.Record.Topic != queue.Topic)
+            {
+                return;
+            }
+
             await DeleteQueueStorageAsync(queue, CancellationToken.None).ConfigureAwait(false);
         }
         catch (Exception ex)
