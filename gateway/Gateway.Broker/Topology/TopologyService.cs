@@ -388,8 +388,7 @@ public sealed class TopologyService
         Routing(queue.VirtualHost).RemoveQueue(queue.Name);
         if (_queues.TryRemove((queue.VirtualHost, queue.Name), out KnownQueue? removed))
         {
-            (removed.Dispatch.Source as IDisposable)?.Dispose();   // its message expiry timer
-            removed.Lease?.Dispose();
+            removed.StopTimers();
             _exclusiveConsumers.TryRemove(removed.Dispatch, out _);
             _autoDelete.TryRemove(removed.Dispatch, out _);
         }
@@ -418,12 +417,8 @@ public sealed class TopologyService
             var created = new KnownQueue(queue, dispatch, lease);
             if (existing is null ? _queues.TryAdd(key, created) : _queues.TryUpdate(key, created, existing))
             {
-                if (existing is not null)
-                {
-                    // Replaced (the queue was recreated on a new topic): its timers must not act on the new one.
-                    (existing.Dispatch.Source as IDisposable)?.Dispose();
-                    existing.Lease?.Dispose();
-                }
+                // Replaced (the queue was recreated on a new topic): its timers must not act on the new one.
+                existing?.StopTimers();
 
                 if (queue.AutoDelete)
                 {
@@ -483,5 +478,13 @@ public sealed class TopologyService
     }
 
     /// <summary>A queue as this gateway serves it: its declared record and its dispatch state over the record's topic.</summary>
-    private sealed record KnownQueue(QueueRecord Record, DispatchQueue Dispatch, QueueLease? Lease);
+    private sealed record KnownQueue(QueueRecord Record, DispatchQueue Dispatch, QueueLease? Lease)
+    {
+        /// <summary>The queue is gone or replaced: its message-expiry timer and its x-expires lease stop.</summary>
+        public void StopTimers()
+        {
+            (Dispatch.Source as IDisposable)?.Dispose();
+            Lease?.Dispose();
+        }
+    }
 }

@@ -28,18 +28,25 @@ public sealed record BasicProperties
 
     private const ushort ContentTypeFlag = 1 << 15;
     private const ushort ContentEncodingFlag = 1 << 14;
-    private const ushort HeadersFlag = 1 << 13;
+    public const ushort HeadersFlag = 1 << 13;
     private const ushort DeliveryModeFlag = 1 << 12;
     private const ushort PriorityFlag = 1 << 11;
     private const ushort CorrelationIdFlag = 1 << 10;
-    private const ushort ReplyToFlag = 1 << 9;
-    private const ushort ExpirationFlag = 1 << 8;
+    public const ushort ReplyToFlag = 1 << 9;
+    public const ushort ExpirationFlag = 1 << 8;
     private const ushort MessageIdFlag = 1 << 7;
     private const ushort TimestampFlag = 1 << 6;
     private const ushort TypeFlag = 1 << 5;
-    private const ushort UserIdFlag = 1 << 4;
+    public const ushort UserIdFlag = 1 << 4;
     private const ushort AppIdFlag = 1 << 3;
     private const ushort ClusterIdFlag = 1 << 2;
+
+    /// <summary>
+    /// The first property-flags word of encoded properties without decoding them (0 if there is none):
+    /// lets a caller test for <see cref="HeadersFlag"/>, <see cref="ExpirationFlag"/>, … and decode only when needed.
+    /// </summary>
+    public static ushort PeekFlags(ReadOnlySpan<byte> propertyBytes) =>
+        propertyBytes.Length >= 2 ? (ushort)((propertyBytes[0] << 8) | propertyBytes[1]) : (ushort)0;
 
     /// <summary>
     /// Decodes the property flags and list (the part of a content header after body-size).

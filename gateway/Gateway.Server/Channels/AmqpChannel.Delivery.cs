@@ -110,12 +110,7 @@ internal sealed partial class AmqpChannel
             throw new AmqpException(ReplyCode.PreconditionFailed, "reply consumer already set", AmqpMethodId.BasicConsume);
         }
 
-        string tag = consume.ConsumerTag.Length > 0 ? consume.ConsumerTag : NewConsumerTag();
-        if (Delivery(topology).HasConsumer(tag))
-        {
-            throw new AmqpException(ReplyCode.NotAllowed, $"attempt to reuse consumer tag '{tag}'", AmqpMethodId.BasicConsume);
-        }
-
+        string tag = ConsumerTagFor(consume, Delivery(topology));
         _replyConsumerTag = tag;
         _replyAddress = _connection.DirectReplies.Register(this);
         if (!consume.NoWait)
@@ -173,12 +168,7 @@ internal sealed partial class AmqpChannel
         await PublishedSoFarAsync();
         DispatchQueue queue = await topology.QueueForConsumingAsync(session, queueName);
         DeliveryChannel delivery = Delivery(topology);
-        string tag = consume.ConsumerTag.Length > 0 ? consume.ConsumerTag : NewConsumerTag();
-        if (delivery.HasConsumer(tag))
-        {
-            // A hard error in RabbitMQ (rabbit_channel: not_allowed).
-            throw new AmqpException(ReplyCode.NotAllowed, $"attempt to reuse consumer tag '{tag}'", AmqpMethodId.BasicConsume);
-        }
+        string tag = ConsumerTagFor(consume, delivery);
 
         topology.CheckConsumer(session, queue, queueName, consume.Exclusive, tag);
         _consumers[tag] = (queue, consume.Exclusive);
@@ -292,6 +282,15 @@ internal sealed partial class AmqpChannel
         {
             AmqpConnectionLog.AutoDeleteFailed(_connection.Logger, _connection.Id, ex);
         }
+    }
+
+    /// <summary>The consume's tag, or a server-generated one; reusing a tag of the channel is a hard error in RabbitMQ (rabbit_channel: not_allowed).</summary>
+    private static string ConsumerTagFor(BasicConsume consume, DeliveryChannel delivery)
+    {
+        string tag = consume.ConsumerTag.Length > 0 ? consume.ConsumerTag : NewConsumerTag();
+        return delivery.HasConsumer(tag)
+            ? throw new AmqpException(ReplyCode.NotAllowed, $"attempt to reuse consumer tag '{tag}'", AmqpMethodId.BasicConsume)
+            : tag;
     }
 
     /// <summary>RabbitMQ's server-generated tags: "amq.ctag-" and 22 URL-safe base64 characters of randomness.</summary>

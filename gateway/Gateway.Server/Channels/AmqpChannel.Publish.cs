@@ -87,7 +87,8 @@ internal sealed partial class AmqpChannel
         }
 
         ulong sequence = _confirms is null ? 0 : ++_publishSequence;
-        BasicProperties? parsed = HasHeadersOrUserId(properties) ? BasicProperties.Read(properties) : null;
+        // Decoded only when publishing must read a property: headers (routing), user-id, reply-to (direct reply-to), expiration.
+        BasicProperties? parsed = (BasicProperties.PeekFlags(properties) & PropertiesPublishingReads) != 0 ? BasicProperties.Read(properties) : null;
         PublishRoute route;
         try
         {
@@ -105,7 +106,7 @@ internal sealed partial class AmqpChannel
                 ReplyCode.PreconditionFailed, $"user_id property set to '{userId}' but authenticated user was '{session.User}'", AmqpMethodId.BasicPublish);
         }
 
-        if (HasReplyTo(properties) && (parsed ?? BasicProperties.Read(properties)) is { ReplyTo: DirectReplyTo.PseudoQueue } withPseudoReplyTo)
+        if (parsed is { ReplyTo: DirectReplyTo.PseudoQueue } withPseudoReplyTo)
         {
             // rabbit_channel:maybe_set_fast_reply_to: the pseudo-queue name becomes this channel's reply address.
             string address = _replyAddress
@@ -114,11 +115,10 @@ internal sealed partial class AmqpChannel
             properties = parsed.ToBytes();
         }
 
-        bool expires = AmqpMessageFormat.HasExpiration(properties);
-        if (expires)
+        bool expires = parsed?.Expiration is not null;
+        if (parsed?.Expiration is { } expiration)
         {
             // rabbit_channel:check_expiration_header, after the user-id check.
-            string? expiration = (parsed ?? BasicProperties.Read(properties)).Expiration;
             try
             {
                 AmqpMessageFormat.ParseExpiration(expiration);
@@ -245,10 +245,6 @@ internal sealed partial class AmqpChannel
     /// <summary>Waits until this channel's earlier publishes are in the log, so a later get, purge or count on the channel sees them (as on RabbitMQ).</summary>
     private Task PublishedSoFarAsync() => _lastAppend.IsCompleted ? Task.CompletedTask : _lastAppend;
 
-    /// <summary>Whether the property flags announce reply-to (bit 9): direct reply-to rewrites it.</summary>
-    private static bool HasReplyTo(ReadOnlySpan<byte> properties) => properties.Length >= 2 && (properties[0] & 0x02) != 0;
-
-    /// <summary>Whether the property flags announce headers or user-id (the only properties publishing must read): bits 13 and 4.</summary>
-    private static bool HasHeadersOrUserId(ReadOnlySpan<byte> properties) =>
-        properties.Length >= 2 && ((properties[0] & 0x20) != 0 || (properties[1] & 0x10) != 0);
+    private const ushort PropertiesPublishingReads =
+        BasicProperties.HeadersFlag | BasicProperties.UserIdFlag | BasicProperties.ReplyToFlag | BasicProperties.ExpirationFlag;
 }

@@ -18,7 +18,7 @@ internal sealed class AmqpMessageFormat : IMessageFormat
     public long? Expiration(StoredMessage message)
     {
         ReadOnlyMemory<byte> properties = StoredEnvelope.Decode(message.Properties).PropertyBytes;
-        if (!HasExpiration(properties.Span))
+        if ((BasicProperties.PeekFlags(properties.Span) & BasicProperties.ExpirationFlag) == 0)
         {
             return null;   // the common case: one flag bit, no parsing
         }
@@ -129,8 +129,6 @@ internal sealed class AmqpMessageFormat : IMessageFormat
         return ms < 0 ? throw new FormatException(string.Create(CultureInfo.InvariantCulture, $"{{value_negative,{ms}}}")) : ms;
     }
 
-    /// <summary>Whether the content header's property flags announce an expiration (bit 8 of the first flag word).</summary>
-    public static bool HasExpiration(ReadOnlySpan<byte> propertyBytes) => propertyBytes.Length >= 2 && (propertyBytes[0] & 0x01) != 0;
 
     /// <summary>
     /// rabbit_dead_letter:update_x_death_header: one entry per (queue, reason), newest first; a repeat
