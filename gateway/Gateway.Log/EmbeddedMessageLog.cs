@@ -202,6 +202,8 @@ public sealed partial class EmbeddedMessageLog : IMessageLog, ICommitLogListener
 
     public bool Requeue(string topic, long offset) => Get(topic).Consumption.Requeue(offset);
 
+    public int Returns(string topic, long offset) => Get(topic).Consumption.Returns(offset);
+
     public long Purge(string topic)
     {
         Topic t = Get(topic);

@@ -65,6 +65,13 @@ public interface IMessageLog : IAsyncDisposable
     /// <summary>Puts an in-flight message back (nack/reject with requeue, channel closed). False if it was not in flight.</summary>
     bool Requeue(string topic, long offset);
 
+    /// <summary>
+    /// How many times the message at <paramref name="offset"/> was requeued (0 if never, or if it is
+    /// settled): a quorum queue's delivery count. Kept in memory only, like the in-flight state, so a
+    /// restart starts the counts again.
+    /// </summary>
+    int Returns(string topic, long offset);
+
     /// <summary>Settles every ready message (queue.purge; in-flight ones stay) and returns how many.</summary>
     long Purge(string topic);
 
@@ -105,7 +112,8 @@ public readonly record struct TopicStats(long StartOffset, long EndOffset, long 
 /// <summary>A message taken for delivery.</summary>
 /// <param name="Message">The message.</param>
 /// <param name="Redelivered">It was delivered before (requeued, or possibly delivered before a restart): AMQP's redelivered flag.</param>
-public sealed record TakenMessage(StoredMessage Message, bool Redelivered);
+/// <param name="DeliveryCount">Times it was returned before this delivery, for queues that count them (quorum queues' x-delivery-count); null for the others.</param>
+public sealed record TakenMessage(StoredMessage Message, bool Redelivered, int? DeliveryCount = null);
 
 /// <summary>A message to append.</summary>
 /// <param name="Properties">Opaque encoded properties (the gateway stores the AMQP content header here).</param>

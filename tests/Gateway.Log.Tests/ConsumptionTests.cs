@@ -25,6 +25,27 @@ public sealed class ConsumptionTests : IDisposable
     private static long[] Offsets(IReadOnlyList<TakenMessage> taken) => [.. taken.Select(t => t.Message.Offset)];
 
     [Fact]
+    public async Task Returns_are_counted_per_offset_until_the_message_is_settled_or_purged()
+    {
+        await using EmbeddedMessageLog log = Open();
+        await Fill(log, "q", 3);
+        log.TakeReady("q", 3);
+        Assert.Equal(0, log.Returns("q", 0));
+        Assert.True(log.Requeue("q", 0));
+        Assert.True(log.Requeue("q", 1));
+        log.TakeReady("q", 2);
+        Assert.True(log.Requeue("q", 0));
+        Assert.Equal([2, 1, 0], new long[] { 0, 1, 2 }.Select(o => log.Returns("q", o)));
+
+        log.TakeReady("q", 2);
+        Assert.True(log.Settle("q", 0));
+        Assert.Equal(0, log.Returns("q", 0));   // settled: forgotten
+        Assert.True(log.Requeue("q", 1));
+        Assert.Equal(1, log.Purge("q"));
+        Assert.Equal(0, log.Returns("q", 1));   // purged: forgotten
+    }
+
+    [Fact]
     public async Task Requeued_messages_come_back_first_in_offset_order_flagged_redelivered()
     {
         await using EmbeddedMessageLog log = Open();

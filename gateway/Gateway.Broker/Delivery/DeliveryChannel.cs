@@ -187,7 +187,7 @@ public sealed class DeliveryChannel
             ulong deliveryTag = ++_lastDeliveryTag;
             try
             {
-                _target.DeliverGetOk(new GetDelivery(deliveryTag, taken.Redelivered, queue.Source.Ready, taken.Message));
+                _target.DeliverGetOk(new GetDelivery(deliveryTag, taken.Redelivered, queue.Source.Ready, taken.Message, taken.DeliveryCount));
             }
             catch
             {
@@ -298,7 +298,7 @@ public sealed class DeliveryChannel
         lock (_lock)
         {
             ulong deliveryTag = ++_lastDeliveryTag;
-            _target.Deliver(new ConsumerDelivery(consumer.Tag, deliveryTag, taken.Redelivered, taken.Message));
+            _target.Deliver(new ConsumerDelivery(consumer.Tag, deliveryTag, taken.Redelivered, taken.Message, taken.DeliveryCount));
 
             // Remembered only once the target took it: if it threw, the burst puts the message back instead.
             if (!consumer.NoAck)

@@ -49,11 +49,16 @@ public interface IDeliveryTarget
 /// </param>
 /// <param name="Redelivered">AMQP's redelivered flag: it was delivered before (requeued, or possibly delivered before a restart).</param>
 /// <param name="Message">The stored message: its properties hold the content header written at publish.</param>
-public readonly record struct ConsumerDelivery(string ConsumerTag, ulong DeliveryTag, bool Redelivered, StoredMessage Message);
+/// <param name="DeliveryCount">
+/// For quorum queues, times the message was returned before: RabbitMQ 3.10 adds it as the x-delivery-count
+/// header to a consumer's delivery once it is above 0. Null for other queues.
+/// </param>
+public readonly record struct ConsumerDelivery(string ConsumerTag, ulong DeliveryTag, bool Redelivered, StoredMessage Message, int? DeliveryCount = null);
 
 /// <summary>One basic.get-ok.</summary>
 /// <param name="DeliveryTag">The channel's tag for it, from the same sequence as consumer deliveries.</param>
 /// <param name="Redelivered">AMQP's redelivered flag.</param>
 /// <param name="MessageCount">Messages still ready in the queue after this one (basic.get-ok message-count).</param>
 /// <param name="Message">The stored message.</param>
-public readonly record struct GetDelivery(ulong DeliveryTag, bool Redelivered, long MessageCount, StoredMessage Message);
+/// <param name="DeliveryCount">For quorum queues, times the message was returned before: RabbitMQ 3.10 adds x-delivery-count to every basic.get-ok of a quorum queue, 0 included. Null for other queues.</param>
+public readonly record struct GetDelivery(ulong DeliveryTag, bool Redelivered, long MessageCount, StoredMessage Message, int? DeliveryCount = null);

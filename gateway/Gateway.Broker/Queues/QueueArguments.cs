@@ -17,7 +17,9 @@ public sealed record QueueArguments(
     QueueOverflow Overflow = QueueOverflow.DropHead,
     TimeSpan? Expires = null,
     bool SingleActiveConsumer = false,
-    TimeSpan? ConsumerTimeout = null)
+    TimeSpan? ConsumerTimeout = null,
+    bool Quorum = false,
+    long? DeliveryLimit = null)
 {
     public static QueueArguments None { get; } = new(null, null, null);
 
@@ -44,9 +46,15 @@ public sealed record QueueArguments(
         TimeSpan? expires = Integer(arguments, "x-expires") is { } expiresMs and > 0 ? TimeSpan.FromMilliseconds(expiresMs) : null;
         bool singleActiveConsumer = arguments["x-single-active-consumer"] is JsonValue sac && sac.GetValueKind() == JsonValueKind.True;
         TimeSpan? consumerTimeout = Integer(arguments, "x-consumer-timeout") is { } timeoutMs and > 0 ? TimeSpan.FromMilliseconds(timeoutMs) : null;
-        return ttl is null && exchange is null && maxLength is null && expires is null && !singleActiveConsumer && consumerTimeout is null
+
+        // Only quorum queues count deliveries (the metadata service refuses x-delivery-limit on classic queues,
+        // as RabbitMQ does); RabbitMQ 3.10 does not validate the limit's value, so one that is not a
+        // non-negative integer is treated as no limit.
+        bool quorum = Text(arguments, "x-queue-type") == "quorum";
+        long? deliveryLimit = quorum && Integer(arguments, "x-delivery-limit") is { } limit and >= 0 ? limit : null;
+        return ttl is null && exchange is null && maxLength is null && expires is null && !singleActiveConsumer && consumerTimeout is null && !quorum
             ? None
-            : new QueueArguments(ttl, exchange, routingKey, maxLength, overflow, expires, singleActiveConsumer, consumerTimeout);
+            : new QueueArguments(ttl, exchange, routingKey, maxLength, overflow, expires, singleActiveConsumer, consumerTimeout, quorum, deliveryLimit);
     }
 
     private static long? Integer(JsonObject arguments, string key) =>

@@ -54,6 +54,24 @@ public sealed class QueueMessages : IQueueSource, IDisposable
 
     public IReadOnlyList<TakenMessage> Take(int maxCount)
     {
+        IReadOnlyList<TakenMessage> taken = TakeLive(maxCount);
+        if (!Arguments.Quorum || taken.Count == 0)
+        {
+            return taken;
+        }
+
+        // Quorum queues count returns; the delivery path shows the count as x-delivery-count.
+        var counted = new TakenMessage[taken.Count];
+        for (int i = 0; i < counted.Length; i++)
+        {
+            counted[i] = taken[i] with { DeliveryCount = _log.Returns(Topic, taken[i].Message.Offset) };
+        }
+
+        return counted;
+    }
+
+    private IReadOnlyList<TakenMessage> TakeLive(int maxCount)
+    {
         IReadOnlyList<TakenMessage> taken = _log.TakeReady(Topic, maxCount);
         if (!MayExpire || taken.Count == 0)
         {
@@ -90,7 +108,29 @@ public sealed class QueueMessages : IQueueSource, IDisposable
 
     public bool Settle(long offset) => _log.Settle(Topic, offset);
 
-    public bool Reject(long offset)
+    public bool Reject(long offset) => DeadLetterInFlight(offset, DeadLetterReason.Rejected);
+
+    public bool Requeue(long offset)
+    {
+        // rabbit_fifo (RabbitMQ 3.10): every return counts, a nack or reject with requeue as well as a
+        // channel closed with the message unacknowledged; the return that takes the count past
+        // x-delivery-limit dead-letters the message (reason delivery_limit) instead of requeueing it.
+        if (Arguments.DeliveryLimit is { } limit && _log.Returns(Topic, offset) + 1 > limit)
+        {
+            return DeadLetterInFlight(offset, DeadLetterReason.DeliveryLimit);
+        }
+
+        bool requeued = _log.Requeue(Topic, offset);
+        if (requeued && MayExpire)
+        {
+            ScheduleSweep();   // it is the head again, and may already be past its time
+        }
+
+        return requeued;
+    }
+
+    /// <summary>An in-flight message leaves the queue for <paramref name="reason"/>: to the dead-letter exchange if the queue has one, else discarded.</summary>
+    private bool DeadLetterInFlight(long offset, DeadLetterReason reason)
     {
         if (Arguments.DeadLetterExchange is null)
         {
@@ -104,19 +144,8 @@ public sealed class QueueMessages : IQueueSource, IDisposable
             return _log.Settle(Topic, offset);
         }
 
-        _deadLetters.DeadLetter(Queue, Arguments, message, DeadLetterReason.Rejected);
+        _deadLetters.DeadLetter(Queue, Arguments, message, reason);
         return true;
-    }
-
-    public bool Requeue(long offset)
-    {
-        bool requeued = _log.Requeue(Topic, offset);
-        if (requeued && MayExpire)
-        {
-            ScheduleSweep();   // it is the head again, and may already be past its time
-        }
-
-        return requeued;
     }
 
     /// <summary>

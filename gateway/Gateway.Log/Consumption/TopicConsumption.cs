@@ -20,6 +20,7 @@ internal sealed class TopicConsumption(long topicId, StateJournal journal)
     private readonly OffsetRanges _settled = new();
     private HashSet<long>? _inFlight;
     private SortedSet<long>? _requeued;
+    private Dictionary<long, int>? _returns;   // offset → times requeued, for offsets requeued at least once and not yet settled
     private long _watermark;
     private long _cursor;
     private long _possiblyDelivered;
@@ -40,6 +41,18 @@ internal sealed class TopicConsumption(long topicId, StateJournal journal)
     public int InFlight
     {
         get { lock (_lock) { return _inFlight?.Count ?? 0; } }
+    }
+
+    /// <summary>
+    /// How many times <paramref name="offset"/> was requeued since this process started (quorum queues'
+    /// delivery count). Volatile like the in-flight state: a restart starts every count again.
+    /// </summary>
+    public int Returns(long offset)
+    {
+        lock (_lock)
+        {
+            return _returns is not null && _returns.TryGetValue(offset, out int returns) ? returns : 0;
+        }
     }
 
     /// <summary>Ready for delivery given the topic ends at <paramref name="end"/> (basic.get-ok and queue.declare-ok counts).</summary>
@@ -124,6 +137,7 @@ internal sealed class TopicConsumption(long topicId, StateJournal journal)
 
             journal.RecordSettled(TopicId, offset, offset + 1);
             MarkSettled(offset, offset + 1);
+            _returns?.Remove(offset);
             return true;
         }
     }
@@ -139,6 +153,8 @@ internal sealed class TopicConsumption(long topicId, StateJournal journal)
             }
 
             (_requeued ??= []).Add(offset);
+            _returns ??= [];
+            _returns[offset] = _returns.GetValueOrDefault(offset) + 1;
             return true;
         }
     }
@@ -155,6 +171,7 @@ internal sealed class TopicConsumption(long topicId, StateJournal journal)
                 {
                     journal.RecordSettled(TopicId, offset, offset + 1);
                     MarkSettled(offset, offset + 1);
+                    _returns?.Remove(offset);
                     purged++;
                 }
 
@@ -188,6 +205,13 @@ internal sealed class TopicConsumption(long topicId, StateJournal journal)
 
             journal.RecordSettled(TopicId, _watermark, start);
             _requeued?.RemoveWhere(o => o < start);
+            if (_returns is not null)
+            {
+                foreach (long offset in _returns.Keys.Where(o => o < start).ToList())
+                {
+                    _returns.Remove(offset);
+                }
+            }
             _cursor = Math.Max(_cursor, start);
             MarkSettled(_watermark, start);
         }
