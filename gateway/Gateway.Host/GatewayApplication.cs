@@ -115,6 +115,8 @@ public static class GatewayApplication
             app.Lifetime.ApplicationStopping.Register(() => follower.DisposeAsync().AsTask().GetAwaiter().GetResult());
         }
 
+        app.Lifetime.ApplicationStopping.Register(() => topology.StopAsync().AsTask().GetAwaiter().GetResult());
+
         // After the listener stopped (no more appends): a clean close checkpoints the log for a fast restart.
         app.Lifetime.ApplicationStopped.Register(() =>
         {

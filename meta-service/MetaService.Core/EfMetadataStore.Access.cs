@@ -297,6 +297,12 @@ public sealed partial class EfMetadataStore
                 $"invalid apply-to '{policy.ApplyTo}' for policy '{policy.Name}': expected one of {string.Join(", ", PolicyTargets)}");
         }
 
+        // The gateway's own keys are checked here so a bad ladder is refused when it is set, not at a nack.
+        if (!GradedRedeliveryPolicy.IsValid(policy.Definition, out string? invalid))
+        {
+            throw new MetadataException(MetadataException.PreconditionFailed, $"invalid definition for policy '{policy.Name}': {invalid}");
+        }
+
         var definition = CanonicalJson.Write(AmqpValue.Normalize(policy.Definition));
         return WriteAsync(
             async (db, changes) =>

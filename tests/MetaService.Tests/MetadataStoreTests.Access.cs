@@ -172,6 +172,8 @@ public abstract partial class MetadataStoreTests
         await Refused(406, "invalid apply-to 'everything' for policy 'bad': expected one of all, exchanges, queues, classic_queues, quorum_queues, streams",
             () => Store.PutPolicyAsync(new PolicyRecord(vhost, "bad", ".*", "everything", 0, [])));
         await Refused(404, "no vhost 'nowhere'", () => Store.PutPolicyAsync(new PolicyRecord("nowhere", "p", ".*", "all", 0, [])));
+        await Refused(406, "invalid definition for policy 'ladder': 'graded-redelivery-delays' has a step '5min' that is not a duration such as 500ms, 10s, 1m or 2h",
+            () => Store.PutPolicyAsync(new PolicyRecord(vhost, "ladder", ".*", "queues", 0, Args(("graded-redelivery", true), ("graded-redelivery-delays", "10s 5min")))));
 
         await Store.DeletePolicyAsync(vhost, "ttl");
         Assert.DoesNotContain((await Store.GetSnapshotAsync()).Policies, p => p.VirtualHost == vhost);

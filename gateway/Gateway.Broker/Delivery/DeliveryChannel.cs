@@ -218,7 +218,7 @@ public sealed class DeliveryChannel
     /// without <paramref name="requeue"/>, settles it.
     /// </summary>
     public AcknowledgeResult Nack(ulong deliveryTag, bool multiple, bool requeue) =>
-        Acknowledge(deliveryTag, multiple, requeue ? Settlement.Requeued : Settlement.Rejected);
+        Acknowledge(deliveryTag, multiple, requeue ? Settlement.Returned : Settlement.Rejected);
 
     /// <summary>basic.reject: basic.nack of one delivery.</summary>
     public AcknowledgeResult Reject(ulong deliveryTag, bool requeue) => Nack(deliveryTag, multiple: false, requeue);
@@ -434,6 +434,9 @@ public sealed class DeliveryChannel
                 case Settlement.Requeued:
                     delivery.Queue.Requeue(delivery.Offset);
                     break;
+                case Settlement.Returned:
+                    delivery.Queue.Return(delivery.Offset);   // delayed if the queue's policy grades redelivery
+                    break;
                 case Settlement.Rejected:
                     delivery.Queue.Reject(delivery.Offset);   // dead-lettered if the queue has a DLX
                     break;
@@ -492,6 +495,9 @@ internal enum Settlement
     /// <summary>basic.nack / basic.reject without requeue: discarded, or dead-lettered (reason "rejected").</summary>
     Rejected,
 
-    /// <summary>nack/reject with requeue, basic.recover, or the channel closed: ready again, flagged redelivered.</summary>
+    /// <summary>basic.recover, or the channel closed: ready again, flagged redelivered.</summary>
     Requeued,
+
+    /// <summary>nack/reject with requeue: as <see cref="Requeued"/>, or later under a graded redelivery policy.</summary>
+    Returned,
 }

@@ -306,7 +306,12 @@ public sealed class DispatchQueue
     }
 
     /// <summary>Puts a delivered message back and wakes the queue for it, unless the queue is gone.</summary>
-    internal void Requeue(long offset)
+    internal void Requeue(long offset) => PutBack(offset, returned: false);
+
+    /// <summary>A consumer gave a delivered message back (nack/reject with requeue): <see cref="IQueueSource.Return"/>, then as <see cref="Requeue"/>.</summary>
+    internal void Return(long offset) => PutBack(offset, returned: true);
+
+    private void PutBack(long offset, bool returned)
     {
         if (_deleted)
         {
@@ -315,7 +320,7 @@ public sealed class DispatchQueue
 
         try
         {
-            Source.Requeue(offset);
+            _ = returned ? Source.Return(offset) : Source.Requeue(offset);
         }
         catch (Exception) when (_deleted)
         {

@@ -40,4 +40,10 @@ public interface IQueueSource
 
     /// <summary>Makes an in-flight message ready again, to be delivered flagged redelivered. False if it was not in flight.</summary>
     bool Requeue(long offset);
+
+    /// <summary>
+    /// The consumer gave the message back (basic.nack / basic.reject with requeue=true), as opposed to a
+    /// requeue because its channel went away: sources with graded redelivery delay it; the others requeue.
+    /// </summary>
+    bool Return(long offset) => Requeue(offset);
 }

@@ -22,6 +22,12 @@ public interface IMessageFormat
     /// routed with (the queue's x-dead-letter-routing-key, else the original key and CC keys).
     /// </summary>
     DeadLetteredMessage DeadLetter(StoredMessage message, DeadLetterEvent death);
+
+    /// <summary>The delivery count the stored message carries in its <c>x-delivery-count</c> header (graded redelivery writes it), 0 without one.</summary>
+    long DeliveryCount(StoredMessage message);
+
+    /// <summary>The stored properties (the server's envelope) of a copy whose <c>x-delivery-count</c> header is <paramref name="count"/>; exchange, routing key and every other property kept.</summary>
+    ReadOnlyMemory<byte> WithDeliveryCount(StoredMessage message, long count);
 }
 
 /// <summary>Why a message is dead-lettered; RabbitMQ's x-death reasons.</summary>

@@ -1,5 +1,8 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
 using Gateway.Broker.Delivery;
 using Gateway.Log;
+using MetaService.Contracts;
 
 namespace Gateway.Broker.Queues;
 
@@ -23,30 +26,75 @@ public sealed class QueueMessages : IQueueSource, IDisposable
     private readonly IMessageFormat? _format;
     private readonly DeadLetterPublisher _deadLetters;
     private readonly TimeProvider _time;
+    private readonly QueueArguments _declared;
+    private readonly GradedRedelivery? _gradedRedelivery;
     private readonly Lock _timerLock = new();
     private ITimer? _timer;
     private long _timerDue = long.MaxValue;   // Unix ms the timer is set for; MaxValue: not set
     private volatile bool _expiringMessagesSeen;
     private int _sweepRequests;   // sweeps asked for since the running one started; the first one queues it
     private volatile bool _disposed;
+    private volatile QueueArguments _arguments;
+    private volatile GradedRedeliveryPolicy? _redeliveryPolicy;
 
     public QueueMessages(
-        IMessageLog log, string topic, QueueIdentity queue, QueueArguments arguments, IMessageFormat? format, DeadLetterPublisher deadLetters, TimeProvider time)
+        IMessageLog log,
+        string topic,
+        QueueIdentity queue,
+        QueueArguments arguments,
+        IMessageFormat? format,
+        DeadLetterPublisher deadLetters,
+        TimeProvider time,
+        GradedRedelivery? gradedRedelivery = null)
     {
         _log = log;
         Topic = topic;
         Queue = queue;
-        Arguments = arguments;
+        _declared = arguments;
+        _arguments = arguments;
         _format = format;
         _deadLetters = deadLetters;
         _time = time;
+        _gradedRedelivery = gradedRedelivery;
     }
 
     public string Topic { get; }
 
     public QueueIdentity Queue { get; }
 
-    public QueueArguments Arguments { get; }
+    /// <summary>The queue's arguments, with what its policy adds (a dead-letter exchange the arguments do not set).</summary>
+    public QueueArguments Arguments => _arguments;
+
+    /// <summary>The graded redelivery its policy selects, or null: a nacked message is then requeued at once, as in RabbitMQ.</summary>
+    public GradedRedeliveryPolicy? RedeliveryPolicy => _redeliveryPolicy;
+
+    /// <summary>
+    /// The policy in force changed (set, replaced or cleared). As in RabbitMQ, the queue's own arguments
+    /// win over the policy's dead-letter-exchange and dead-letter-routing-key; graded redelivery exists
+    /// only as a policy.
+    /// </summary>
+    public void ApplyPolicy(PolicyRecord? policy)
+    {
+        QueueArguments effective = _declared;
+        if (_declared.DeadLetterExchange is null && policy?.Definition["dead-letter-exchange"] is JsonValue exchange && exchange.GetValueKind() == JsonValueKind.String)
+        {
+            string? routingKey = policy.Definition["dead-letter-routing-key"] is JsonValue key && key.GetValueKind() == JsonValueKind.String ? key.GetValue<string>() : null;
+            effective = _declared with { DeadLetterExchange = exchange.GetValue<string>(), DeadLetterRoutingKey = _declared.DeadLetterRoutingKey ?? routingKey };
+        }
+
+        GradedRedeliveryPolicy? redelivery;
+        try
+        {
+            redelivery = GradedRedeliveryPolicy.FromDefinition(policy?.Definition);
+        }
+        catch (FormatException)
+        {
+            redelivery = null;   // the metadata service refuses such policies; one stored before that check is ignored
+        }
+
+        _arguments = effective;
+        _redeliveryPolicy = _gradedRedelivery is null ? null : redelivery;
+    }
 
     public long Ready => _log.ReadyCount(Topic);
 
@@ -55,16 +103,28 @@ public sealed class QueueMessages : IQueueSource, IDisposable
     public IReadOnlyList<TakenMessage> Take(int maxCount)
     {
         IReadOnlyList<TakenMessage> taken = TakeLive(maxCount);
-        if (!Arguments.Quorum || taken.Count == 0)
+        bool quorum = Arguments.Quorum, graded = _redeliveryPolicy is not null;
+        if ((!quorum && !graded) || taken.Count == 0 || _format is null)
         {
             return taken;
         }
 
-        // Quorum queues count returns; the delivery path shows the count as x-delivery-count.
         var counted = new TakenMessage[taken.Count];
         for (int i = 0; i < counted.Length; i++)
         {
-            counted[i] = taken[i] with { DeliveryCount = _log.Returns(Topic, taken[i].Message.Offset) };
+            TakenMessage message = taken[i];
+
+            // A graded redelivery comes back as a new copy carrying its count: it was delivered before.
+            long stored = _format.DeliveryCount(message.Message);
+            if (stored > 0 && !message.Redelivered)
+            {
+                message = message with { Redelivered = true };
+            }
+
+            // Quorum queues count returns; the delivery path shows the count as x-delivery-count.
+            counted[i] = quorum
+                ? message with { DeliveryCount = (int)Math.Min(int.MaxValue, _log.Returns(Topic, message.Message.Offset) + stored) }
+                : message;
         }
 
         return counted;
@@ -109,6 +169,15 @@ public sealed class QueueMessages : IQueueSource, IDisposable
     public bool Settle(long offset) => _log.Settle(Topic, offset);
 
     public bool Reject(long offset) => DeadLetterInFlight(offset, DeadLetterReason.Rejected);
+
+    /// <summary>
+    /// basic.nack or basic.reject with requeue: with graded redelivery the message leaves the queue and comes
+    /// back after the policy's next delay (or is dead-lettered past its limit); otherwise requeued at once.
+    /// </summary>
+    public bool Return(long offset) =>
+        _redeliveryPolicy is { } policy && _gradedRedelivery is { } graded
+            ? graded.Return(this, offset, policy)
+            : Requeue(offset);
 
     public bool Requeue(long offset)
     {

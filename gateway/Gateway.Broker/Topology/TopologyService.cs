@@ -1,5 +1,7 @@
 using System.Collections.Concurrent;
+using System.Text.Json.Nodes;
 using Gateway.Broker.Delivery;
+using Gateway.Broker.Policies;
 using Gateway.Broker.Queues;
 using Gateway.Broker.Routing;
 using Gateway.Log;
@@ -33,6 +35,8 @@ public sealed class TopologyService
 
     private readonly IMessageFormat? _messageFormat;
     private readonly TimeProvider _time;
+    private GradedRedelivery? _gradedRedelivery;
+    private MetadataFollower? _policyFollower;
 
     /// <param name="messageFormat">The server's view of AMQP properties, for per-message expiration and dead-letter copies; without it (broker-only tests) neither exists.</param>
     /// <param name="time">Clock for message TTL (tests inject one).</param>
@@ -62,6 +66,27 @@ public sealed class TopologyService
     /// <summary>Where rejected and expired messages go (each queue's dead-letter exchange).</summary>
     public DeadLetterPublisher DeadLetters { get; }
 
+    /// <summary>The policies of every vhost, followed from the metadata change feed once started.</summary>
+    public PolicyTable Policies { get; } = new();
+
+    /// <summary>
+    /// Turns on graded delayed redelivery for queues whose policy selects it, with <paramref name="scheduler"/>
+    /// holding the delayed copies. Call before <see cref="StartAsync"/>; without it such policies are ignored.
+    /// </summary>
+    public void EnableGradedRedelivery(IRedeliveryScheduler scheduler)
+    {
+        if (_messageFormat is null)
+        {
+            throw new InvalidOperationException("graded redelivery needs the message format");
+        }
+
+        _gradedRedelivery = new GradedRedelivery(_log, _messageFormat, DeadLetters, scheduler, EnsureDeadLetterQueueAsync, _time);
+    }
+
+    /// <summary>The queue's topic and dispatch state, if this gateway serves it (the delay store appends there).</summary>
+    public (string Topic, DispatchQueue Dispatch)? FindQueue(string virtualHost, string name) =>
+        _queues.TryGetValue((virtualHost, name), out KnownQueue? known) ? (known.Record.Topic, known.Dispatch) : null;
+
     public IMessageLog Log => _log;
 
     /// <summary>Push delivery for every queue of this gateway (docs/dispatcher.md).</summary>
@@ -76,6 +101,7 @@ public sealed class TopologyService
     public async Task StartAsync(bool brokerRestarted, CancellationToken cancellationToken = default)
     {
         MetadataSnapshot snapshot = await _store.GetSnapshotAsync(cancellationToken).ConfigureAwait(false);
+        Policies.Load(snapshot.Policies);
         foreach (VirtualHostRecord vhost in snapshot.VirtualHosts)
         {
             Routing(vhost.Name);
@@ -117,6 +143,92 @@ public sealed class TopologyService
                 // An end of it was transient or exclusive and deleted above.
             }
         }
+
+        // Policies change at run time (rabbitmqctl set_policy's counterpart is the metadata service), so
+        // they are followed; other topology still reaches this gateway only at start (issue 8).
+        _policyFollower = new MetadataFollower(
+            _store,
+            (latest, _) =>
+            {
+                Policies.Load(latest.Policies);
+                ReapplyPolicies();
+                return ValueTask.CompletedTask;
+            },
+            (change, _) =>
+            {
+                if (change.Entity == ChangeEntities.Policy)
+                {
+                    ApplyPolicyChange(change);
+                }
+
+                return ValueTask.CompletedTask;
+            });
+        await _policyFollower.StartAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Stops following policy changes (at shutdown).</summary>
+    public async ValueTask StopAsync()
+    {
+        if (_policyFollower is { } follower)
+        {
+            await follower.DisposeAsync().ConfigureAwait(false);
+        }
+    }
+
+    private void ApplyPolicyChange(MetadataChange change)
+    {
+        JsonObject value = change.Value;
+        string virtualHost = value["virtualHost"]?.GetValue<string>() ?? "";
+        string name = value["name"]?.GetValue<string>() ?? "";
+        if (change.Operation == ChangeOperation.Delete)
+        {
+            Policies.Remove(virtualHost, name);
+        }
+        else
+        {
+            Policies.Put(new PolicyRecord(
+                virtualHost,
+                name,
+                value["pattern"]?.GetValue<string>() ?? "",
+                value["applyTo"]?.GetValue<string>() ?? "all",
+                value["priority"]?.GetValue<int>() ?? 0,
+                value["definition"] as JsonObject ?? []));
+        }
+
+        ReapplyPolicies(virtualHost);
+    }
+
+    /// <summary>Every known queue (of <paramref name="virtualHost"/>, or all) takes the policy now in force for it.</summary>
+    private void ReapplyPolicies(string? virtualHost = null)
+    {
+        foreach (KnownQueue known in _queues.Values)
+        {
+            if ((virtualHost is null || known.Record.VirtualHost == virtualHost) && known.Dispatch.Source is QueueMessages messages)
+            {
+                messages.ApplyPolicy(Policies.ForQueue(known.Record.VirtualHost, known.Record.Name, messages.Arguments.Quorum));
+            }
+        }
+    }
+
+    /// <summary>A queue's dead-letter queue for graded redelivery (<c>&lt;queue&gt;.dlq</c>): declared durable when first needed.</summary>
+    private async Task<string> EnsureDeadLetterQueueAsync(QueueIdentity queue)
+    {
+        string name = GradedRedelivery.DeadLetterQueueName(queue.Name);
+        if (_queues.ContainsKey((queue.VirtualHost, name)))
+        {
+            return name;
+        }
+
+        QueueRecord stored = await _store.DeclareQueueAsync(new QueueRecord(queue.VirtualHost, name, Durable: true, AutoDelete: false, []), passive: false)
+            .ConfigureAwait(false);
+        if (!_log.TopicExists(stored.Topic))
+        {
+            await _log.CreateTopicAsync(stored.Topic).ConfigureAwait(false);
+        }
+
+        Register(stored);
+        Routing(queue.VirtualHost).AddQueue(name);
+        return name;
     }
 
     /// <summary>The routing table publishers of <paramref name="virtualHost"/> read.</summary>
@@ -407,7 +519,8 @@ public sealed class TopologyService
 
             var arguments = QueueArguments.From(queue.Arguments);
             var messages = new QueueMessages(
-                _log, queue.Topic, new QueueIdentity(queue.VirtualHost, queue.Name), arguments, _messageFormat, DeadLetters, _time);
+                _log, queue.Topic, new QueueIdentity(queue.VirtualHost, queue.Name), arguments, _messageFormat, DeadLetters, _time, _gradedRedelivery);
+            messages.ApplyPolicy(Policies.ForQueue(queue.VirtualHost, queue.Name, arguments.Quorum));
             DispatchQueue dispatch = Dispatcher.CreateQueue(queue.Name, messages);
             dispatch.SingleActiveConsumer = arguments.SingleActiveConsumer;
             dispatch.ConsumerTimeout = arguments.ConsumerTimeout;

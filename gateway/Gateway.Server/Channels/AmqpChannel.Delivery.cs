@@ -303,8 +303,6 @@ internal sealed partial class AmqpChannel
     /// </summary>
     private sealed class DeliveryTarget(AmqpChannel channel) : IDeliveryTarget
     {
-        private const string DeliveryCountHeader = "x-delivery-count";
-
         public void Deliver(in ConsumerDelivery delivery)
         {
             if (!TryDecode(delivery.Message, out string exchange, out string routingKey, out ReadOnlyMemory<byte> properties))
@@ -315,7 +313,7 @@ internal sealed partial class AmqpChannel
             // RabbitMQ 3.10 shows a quorum queue's count to consumers only once the message was returned.
             if (delivery.DeliveryCount is { } count and > 0)
             {
-                properties = WithDeliveryCount(properties, count);
+                properties = AmqpMessageFormat.WithDeliveryCount(properties, count);
             }
 
             Watch(channel._connection.Output.EnqueueMethodWithContent(
@@ -336,7 +334,7 @@ internal sealed partial class AmqpChannel
             // …but to basic.get on every delivery, 0 included.
             if (delivery.DeliveryCount is { } count)
             {
-                properties = WithDeliveryCount(properties, count);
+                properties = AmqpMessageFormat.WithDeliveryCount(properties, count);
             }
 
             channel._connection.Output.EnqueueMethodWithContent(
@@ -378,16 +376,6 @@ internal sealed partial class AmqpChannel
             delivery.Pause();
             flushed.ContinueWith(
                 static (_, state) => ((DeliveryChannel)state!).Resume(), delivery, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
-        }
-
-        /// <summary>The properties with the x-delivery-count header set (a long, as rabbit_fifo_client adds it), replacing one the publisher sent.</summary>
-        private static ReadOnlyMemory<byte> WithDeliveryCount(ReadOnlyMemory<byte> propertyBytes, int count)
-        {
-            BasicProperties properties = BasicProperties.Read(propertyBytes.Span);
-            var headers = new List<KeyValuePair<string, object?>>(properties.Headers ?? []);
-            headers.RemoveAll(h => h.Key == DeliveryCountHeader);
-            headers.Add(new(DeliveryCountHeader, (long)count));
-            return (properties with { Headers = new FieldTable(headers) }).ToBytes();
         }
 
         private bool TryDecode(StoredMessage message, out string exchange, out string routingKey, out ReadOnlyMemory<byte> properties)

@@ -89,6 +89,43 @@ internal sealed class AmqpMessageFormat : IMessageFormat
             StoredEnvelope.RoutingKeyHash(routeWith[0]));
     }
 
+    public long DeliveryCount(StoredMessage message)
+    {
+        ReadOnlyMemory<byte> properties = StoredEnvelope.Decode(message.Properties).PropertyBytes;
+        if ((BasicProperties.PeekFlags(properties.Span) & BasicProperties.HeadersFlag) == 0)
+        {
+            return 0;
+        }
+
+        return Field(BasicProperties.Read(properties.Span).Headers, DeliveryCountHeader) switch
+        {
+            long count => count,
+            int count => count,
+            short count => count,
+            byte count => count,
+            sbyte count => count,
+            _ => 0,
+        };
+    }
+
+    public ReadOnlyMemory<byte> WithDeliveryCount(StoredMessage message, long count)
+    {
+        var (exchange, routingKey, propertyBytes) = StoredEnvelope.Decode(message.Properties);
+        return StoredEnvelope.Encode(exchange, routingKey, WithDeliveryCount(propertyBytes, count));
+    }
+
+    /// <summary>The properties with the x-delivery-count header set (a long, as RabbitMQ's quorum queues add it), replacing one already there.</summary>
+    public static byte[] WithDeliveryCount(ReadOnlyMemory<byte> propertyBytes, long count)
+    {
+        BasicProperties properties = BasicProperties.Read(propertyBytes.Span);
+        var headers = new List<KeyValuePair<string, object?>>(properties.Headers ?? []);
+        headers.RemoveAll(h => h.Key == DeliveryCountHeader);
+        headers.Add(new(DeliveryCountHeader, count));
+        return (properties with { Headers = new FieldTable(headers) }).ToBytes();
+    }
+
+    public const string DeliveryCountHeader = "x-delivery-count";
+
     /// <summary>
     /// RabbitMQ's rules for the expiration property (rabbit_basic:parse_expiration): Erlang's
     /// string:to_integer (optional sign, then digits, nothing after), not negative. Null when absent;
