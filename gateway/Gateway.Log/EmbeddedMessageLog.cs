@@ -176,6 +176,21 @@ public sealed partial class EmbeddedMessageLog : IMessageLog, ICommitLogListener
         return taken;
     }
 
+    public long ReadyBodyBytes(string topic)
+    {
+        Topic t = Get(topic);
+        long bytes = 0;
+        for (long offset = t.Consumption.Watermark, end = t.Index.Count; offset < end; offset++)
+        {
+            if (t.Consumption.IsReady(offset) && t.Index.TryGet(offset, out IndexEntry entry))
+            {
+                bytes += ReadEntry(topic, offset, entry).Body.Length;
+            }
+        }
+
+        return bytes;
+    }
+
     public IReadOnlyList<TakenMessage> TakeReadyWhile(string topic, int maxCount, Func<StoredMessage, bool> predicate)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(maxCount);

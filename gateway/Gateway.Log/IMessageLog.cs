@@ -78,6 +78,12 @@ public interface IMessageLog : IAsyncDisposable
     /// <summary>Messages ready for delivery: <see cref="TopicStats.Ready"/> alone, for the dispatcher's frequent checks.</summary>
     long ReadyCount(string topic);
 
+    /// <summary>
+    /// The body bytes of the ready messages, summed by reading each one: a queue with a byte limit counts
+    /// them once when it is opened and keeps the sum itself afterwards.
+    /// </summary>
+    long ReadyBodyBytes(string topic);
+
     /// <summary>Offsets, counts and retained bytes of <paramref name="topic"/>.</summary>
     TopicStats GetStats(string topic);
 

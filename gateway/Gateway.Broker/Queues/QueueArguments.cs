@@ -19,9 +19,13 @@ public sealed record QueueArguments(
     bool SingleActiveConsumer = false,
     TimeSpan? ConsumerTimeout = null,
     bool Quorum = false,
-    long? DeliveryLimit = null)
+    long? DeliveryLimit = null,
+    long? MaxLengthBytes = null)
 {
     public static QueueArguments None { get; } = new(null, null, null);
+
+    /// <summary>Whether the queue has a length limit, in messages or in body bytes.</summary>
+    public bool HasLengthLimit => MaxLength is not null || MaxLengthBytes is not null;
 
     /// <summary>Whether messages can expire in this queue by its own x-message-ttl (per-message expiration aside).</summary>
     public bool HasMessageTtl => MessageTtl is not null;
@@ -37,6 +41,7 @@ public sealed record QueueArguments(
         string? exchange = Text(arguments, "x-dead-letter-exchange");
         string? routingKey = Text(arguments, "x-dead-letter-routing-key");
         long? maxLength = Integer(arguments, "x-max-length") is { } max and >= 0 ? max : null;
+        long? maxLengthBytes = Integer(arguments, "x-max-length-bytes") is { } maxBytes and >= 0 ? maxBytes : null;
         QueueOverflow overflow = Text(arguments, "x-overflow") switch
         {
             "reject-publish" => QueueOverflow.RejectPublish,
@@ -52,9 +57,9 @@ public sealed record QueueArguments(
         // non-negative integer is treated as no limit.
         bool quorum = Text(arguments, "x-queue-type") == "quorum";
         long? deliveryLimit = quorum && Integer(arguments, "x-delivery-limit") is { } limit and >= 0 ? limit : null;
-        return ttl is null && exchange is null && maxLength is null && expires is null && !singleActiveConsumer && consumerTimeout is null && !quorum
+        return ttl is null && exchange is null && maxLength is null && maxLengthBytes is null && expires is null && !singleActiveConsumer && consumerTimeout is null && !quorum
             ? None
-            : new QueueArguments(ttl, exchange, routingKey, maxLength, overflow, expires, singleActiveConsumer, consumerTimeout, quorum, deliveryLimit);
+            : new QueueArguments(ttl, exchange, routingKey, maxLength, overflow, expires, singleActiveConsumer, consumerTimeout, quorum, deliveryLimit, maxLengthBytes);
     }
 
     private static long? Integer(JsonObject arguments, string key) =>

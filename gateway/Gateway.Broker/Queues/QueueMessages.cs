@@ -35,6 +35,13 @@ public sealed class QueueMessages : IQueueSource, IDisposable
     private int _sweepRequests;   // sweeps asked for since the running one started; the first one queues it
     private volatile bool _disposed;
     private volatile QueueArguments _arguments;
+
+    // x-max-length-bytes: the body bytes of the ready messages, kept here (the log counts messages, not
+    // bytes): counted once when the queue is opened, then added for appends (read from _countedEnd on) and
+    // requeues, subtracted for every take. Only for queues with the limit.
+    private readonly Lock _bytesLock = new();
+    private long _readyBodyBytes;
+    private long _countedEnd;
     private volatile GradedRedeliveryPolicy? _redeliveryPolicy;
 
     public QueueMessages(
@@ -56,7 +63,15 @@ public sealed class QueueMessages : IQueueSource, IDisposable
         _deadLetters = deadLetters;
         _time = time;
         _gradedRedelivery = gradedRedelivery;
+        if (arguments.MaxLengthBytes is not null)
+        {
+            _countedEnd = log.EndOffset(topic);
+            _readyBodyBytes = log.ReadyBodyBytes(topic);
+        }
     }
+
+    /// <summary>Body bytes of the ready messages (tracked only for a queue with x-max-length-bytes; 0 otherwise).</summary>
+    public long ReadyBodyBytes => Volatile.Read(ref _readyBodyBytes);
 
     public string Topic { get; }
 
@@ -132,7 +147,7 @@ public sealed class QueueMessages : IQueueSource, IDisposable
 
     private IReadOnlyList<TakenMessage> TakeLive(int maxCount)
     {
-        IReadOnlyList<TakenMessage> taken = _log.TakeReady(Topic, maxCount);
+        IReadOnlyList<TakenMessage> taken = TakeReady(maxCount);
         if (!MayExpire || taken.Count == 0)
         {
             return taken;
@@ -157,7 +172,7 @@ public sealed class QueueMessages : IQueueSource, IDisposable
             }
 
             // What expired made room: fill it from the queue, so a consumer with credit is not left waiting.
-            if (!expiredAny || live.Count >= maxCount || (taken = _log.TakeReady(Topic, maxCount - live.Count)).Count == 0)
+            if (!expiredAny || live.Count >= maxCount || (taken = TakeReady(maxCount - live.Count)).Count == 0)
             {
                 break;
             }
@@ -190,6 +205,11 @@ public sealed class QueueMessages : IQueueSource, IDisposable
         }
 
         bool requeued = _log.Requeue(Topic, offset);
+        if (requeued && Arguments.MaxLengthBytes is not null && _log.Read(Topic, offset, 1) is [var back] && back.Offset == offset)
+        {
+            AddReadyBytes(back.Body.Length);
+        }
+
         if (requeued && MayExpire)
         {
             ScheduleSweep();   // it is the head again, and may already be past its time
@@ -222,15 +242,51 @@ public sealed class QueueMessages : IQueueSource, IDisposable
     /// x-overflow is reject-publish(-dlx). Checked at routing time, so concurrent publishers may overshoot
     /// by the appends in flight (RabbitMQ serialises them in the queue process).
     /// </summary>
-    public bool AcceptsPublish() =>
-        Arguments.Overflow == QueueOverflow.DropHead || Arguments.MaxLength is not { } max || Ready < max;
+    public bool AcceptsPublish(long bodyBytes = 0)
+    {
+        QueueArguments arguments = Arguments;
+        if (arguments.Overflow == QueueOverflow.DropHead)
+        {
+            return true;
+        }
+
+        // RabbitMQ 3.10 (checked): full by count at the limit; by bytes when this body would take it past the limit.
+        return (arguments.MaxLength is not { } max || Ready < max)
+            && (arguments.MaxLengthBytes is not { } maxBytes || ReadyBodyBytes + bodyBytes <= maxBytes);
+    }
+
+    /// <summary>queue.purge: settles every ready message (in-flight ones stay) and returns how many.</summary>
+    public long Purge()
+    {
+        if (Arguments.MaxLengthBytes is null)
+        {
+            return _log.Purge(Topic);
+        }
+
+        lock (_bytesLock)
+        {
+            CountAppended();
+            long purged = _log.Purge(Topic);
+            _readyBodyBytes = 0;
+            return purged;
+        }
+    }
 
     /// <summary>Messages were appended; <paramref name="withExpiration"/> when one of them carries its own expiration.</summary>
     public void Appended(bool withExpiration)
     {
-        if (Arguments is { MaxLength: { } maxLength, Overflow: QueueOverflow.DropHead })
+        QueueArguments arguments = Arguments;
+        if (arguments.MaxLengthBytes is not null)
         {
-            DropHeadBeyond(maxLength);
+            lock (_bytesLock)
+            {
+                CountAppended();
+            }
+        }
+
+        if (arguments is { HasLengthLimit: true, Overflow: QueueOverflow.DropHead })
+        {
+            DropHeadBeyondLimits();
         }
 
         if (withExpiration)
@@ -256,15 +312,24 @@ public sealed class QueueMessages : IQueueSource, IDisposable
     }
 
     /// <summary>
-    /// x-overflow drop-head: the oldest ready messages leave until at most <paramref name="maxLength"/> are
-    /// ready (unacknowledged ones do not count, as in RabbitMQ), each dead-lettered with reason maxlen.
+    /// x-overflow drop-head: the oldest ready messages leave until the queue is within x-max-length and
+    /// x-max-length-bytes again (unacknowledged ones do not count, as in RabbitMQ), each dead-lettered with
+    /// reason maxlen. A body bigger than the byte limit therefore leaves at once, as in RabbitMQ.
     /// </summary>
-    private void DropHeadBeyond(long maxLength)
+    private void DropHeadBeyondLimits()
     {
-        long excess;
-        while ((excess = Ready - maxLength) > 0)
+        while (true)
         {
-            IReadOnlyList<TakenMessage> dropped = _log.TakeReadyWhile(Topic, (int)Math.Min(excess, ExpireBatch), _ => true);
+            QueueArguments arguments = Arguments;
+            long excess = arguments.MaxLength is { } maxLength ? Ready - maxLength : 0;
+            bool overBytes = arguments.MaxLengthBytes is { } maxBytes && ReadyBodyBytes > maxBytes;
+            if (excess <= 0 && !overBytes)
+            {
+                return;
+            }
+
+            int batch = excess > 0 ? (int)Math.Min(excess, ExpireBatch) : 1;
+            IReadOnlyList<TakenMessage> dropped = TakeReadyWhile(batch, _ => true);
             if (dropped.Count == 0)
             {
                 return;
@@ -274,6 +339,66 @@ public sealed class QueueMessages : IQueueSource, IDisposable
             {
                 _deadLetters.DeadLetter(Queue, Arguments, message.Message, DeadLetterReason.MaxLength);
             }
+        }
+    }
+
+    private IReadOnlyList<TakenMessage> TakeReady(int maxCount) => Counted(_log.TakeReady(Topic, maxCount));
+
+    private IReadOnlyList<TakenMessage> TakeReadyWhile(int maxCount, Func<StoredMessage, bool> predicate) =>
+        Counted(_log.TakeReadyWhile(Topic, maxCount, predicate));
+
+    /// <summary>Taken messages are no longer ready: their bodies leave the byte count.</summary>
+    private IReadOnlyList<TakenMessage> Counted(IReadOnlyList<TakenMessage> taken)
+    {
+        if (Arguments.MaxLengthBytes is not null && taken.Count > 0)
+        {
+            long bytes = 0;
+            foreach (TakenMessage message in taken)
+            {
+                bytes += message.Message.Body.Length;
+            }
+
+            lock (_bytesLock)
+            {
+                // A take can overtake the append's notification: count the appends first, so every body is
+                // added exactly once before it is subtracted (an in-flight message is still readable).
+                CountAppended();
+                _readyBodyBytes -= bytes;
+            }
+        }
+
+        return taken;
+    }
+
+    private void AddReadyBytes(long bytes)
+    {
+        lock (_bytesLock)
+        {
+            _readyBodyBytes += bytes;
+        }
+    }
+
+    /// <summary>Adds the bodies appended since the last count (under <see cref="_bytesLock"/>).</summary>
+    private void CountAppended()
+    {
+        long end = _log.EndOffset(Topic);
+        while (_countedEnd < end)
+        {
+            IReadOnlyList<StoredMessage> appended = _log.Read(Topic, _countedEnd, (int)Math.Min(end - _countedEnd, ExpireBatch));
+            if (appended.Count == 0)
+            {
+                _countedEnd = end;   // the topic is going (deleted): nothing left to count
+                return;
+            }
+
+            long bytes = 0;
+            foreach (StoredMessage message in appended)
+            {
+                bytes += message.Body.Length;
+            }
+
+            _readyBodyBytes += bytes;
+            _countedEnd = appended[^1].Offset + 1;
         }
     }
 
@@ -319,7 +444,7 @@ public sealed class QueueMessages : IQueueSource, IDisposable
             {
                 long now = _time.GetUtcNow().ToUnixTimeMilliseconds();
                 nextDue = long.MaxValue;
-                expired = _log.TakeReadyWhile(Topic, ExpireBatch, message =>
+                expired = TakeReadyWhile(ExpireBatch, message =>
                 {
                     long due = ExpiresAt(message);
                     if (due <= now)

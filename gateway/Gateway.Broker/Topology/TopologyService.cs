@@ -314,7 +314,9 @@ public sealed class TopologyService
         await RequireAsync(session, PermissionKind.Read, "queue", name, cancellationToken).ConfigureAwait(false);
         QueueRecord queue = await GetQueueOrDieAsync(session, name, cancellationToken).ConfigureAwait(false);
         RequireOwnerOrShared(session, queue);
-        return _log.Purge(queue.Topic);
+        return _queues.TryGetValue((queue.VirtualHost, queue.Name), out KnownQueue? known) && known.Dispatch.Source is QueueMessages messages && known.Record.Topic == queue.Topic
+            ? messages.Purge()
+            : _log.Purge(queue.Topic);
     }
 
     /// <summary>queue.bind / exchange.bind: write on the destination, read on the source (rabbit_channel's binding_action).</summary>
@@ -339,8 +341,14 @@ public sealed class TopologyService
     /// once however many bindings reached its queue.
     /// </summary>
     /// <param name="headers">The message's headers as plain .NET values (see <see cref="VirtualHostRoutingTable.Route"/>), or null.</param>
+    /// <param name="bodySize">The body's length, for queues that refuse publishes past x-max-length-bytes.</param>
     public async ValueTask<PublishRoute> RoutePublishAsync(
-        BrokerSession session, string exchange, string routingKey, IEnumerable<KeyValuePair<string, object?>>? headers, CancellationToken cancellationToken = default)
+        BrokerSession session,
+        string exchange,
+        string routingKey,
+        IEnumerable<KeyValuePair<string, object?>>? headers,
+        long bodySize = 0,
+        CancellationToken cancellationToken = default)
     {
         if (!session.WriteAllowedCached(exchange))
         {
@@ -374,7 +382,7 @@ public sealed class TopologyService
         {
             if (_queues.TryGetValue((session.VirtualHost, queue), out KnownQueue? known))
             {
-                if (known.Dispatch.Source is QueueMessages { } messages && !messages.AcceptsPublish())
+                if (known.Dispatch.Source is QueueMessages { } messages && !messages.AcceptsPublish(bodySize))
                 {
                     (refusedBy ??= []).Add(messages);
                     continue;

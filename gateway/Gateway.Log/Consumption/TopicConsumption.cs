@@ -55,6 +55,15 @@ internal sealed class TopicConsumption(long topicId, StateJournal journal)
         }
     }
 
+    /// <summary>Whether <paramref name="offset"/> (below the topic's end) is ready: requeued, or not yet taken and not settled.</summary>
+    public bool IsReady(long offset)
+    {
+        lock (_lock)
+        {
+            return _requeued?.Contains(offset) == true || (offset >= _cursor && !_settled.Contains(offset));
+        }
+    }
+
     /// <summary>Ready for delivery given the topic ends at <paramref name="end"/> (basic.get-ok and queue.declare-ok counts).</summary>
     public long Ready(long end)
     {

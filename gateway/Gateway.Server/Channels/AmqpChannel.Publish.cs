@@ -92,7 +92,7 @@ internal sealed partial class AmqpChannel
         PublishRoute route;
         try
         {
-            route = await topology.RoutePublishAsync(session, publish.Exchange, publish.RoutingKey, RoutingHeaders.From(parsed?.Headers));
+            route = await topology.RoutePublishAsync(session, publish.Exchange, publish.RoutingKey, RoutingHeaders.From(parsed?.Headers), (long)bodySize);
         }
         catch (MetadataException ex)
         {
