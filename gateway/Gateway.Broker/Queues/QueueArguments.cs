@@ -17,7 +17,8 @@ public sealed record QueueArguments(
     QueueOverflow Overflow = QueueOverflow.DropHead,
     TimeSpan? Expires = null,
     bool SingleActiveConsumer = false,
-    TimeSpan? ConsumerTimeout = null)
+    TimeSpan? ConsumerTimeout = null,
+    byte? MaxPriority = null)
 {
     public static QueueArguments None { get; } = new(null, null, null);
 
@@ -44,9 +45,11 @@ public sealed record QueueArguments(
         TimeSpan? expires = Integer(arguments, "x-expires") is { } expiresMs and > 0 ? TimeSpan.FromMilliseconds(expiresMs) : null;
         bool singleActiveConsumer = arguments["x-single-active-consumer"] is JsonValue sac && sac.GetValueKind() == JsonValueKind.True;
         TimeSpan? consumerTimeout = Integer(arguments, "x-consumer-timeout") is { } timeoutMs and > 0 ? TimeSpan.FromMilliseconds(timeoutMs) : null;
-        return ttl is null && exchange is null && maxLength is null && expires is null && !singleActiveConsumer && consumerTimeout is null
+        // 0 is accepted and leaves the queue FIFO, as on RabbitMQ 3.10 (one priority level is a FIFO queue); above 255 is refused at declaration.
+        byte? maxPriority = Integer(arguments, "x-max-priority") is { } priorities and > 0 and <= byte.MaxValue ? (byte)priorities : null;
+        return ttl is null && exchange is null && maxLength is null && expires is null && !singleActiveConsumer && consumerTimeout is null && maxPriority is null
             ? None
-            : new QueueArguments(ttl, exchange, routingKey, maxLength, overflow, expires, singleActiveConsumer, consumerTimeout);
+            : new QueueArguments(ttl, exchange, routingKey, maxLength, overflow, expires, singleActiveConsumer, consumerTimeout, maxPriority);
     }
 
     private static long? Integer(JsonObject arguments, string key) =>

@@ -1,4 +1,3 @@
-using Gateway.Broker.Delivery;
 using Gateway.Log;
 
 namespace Gateway.Broker.Queues;
@@ -15,7 +14,7 @@ namespace Gateway.Broker.Queues;
 /// without expiry waits until it reaches the head (rabbitmq.com/ttl: per-message TTL). Requeued
 /// messages keep their original publish time, so they may expire on their way back.
 /// </remarks>
-public sealed class QueueMessages : IQueueSource, IDisposable
+public sealed class QueueMessages : IQueueMessages, IDisposable
 {
     private const int ExpireBatch = 256;
 
