@@ -206,4 +206,30 @@ public sealed class PriorityQueueScenarios
         await channel.QueueDeleteAsync(queue);
         await channel.QueueDeleteAsync(dead);
     }
+    [Fact]
+    public async Task A_message_with_its_own_expiration_waits_behind_a_live_higher_priority_one_and_never_is_delivered()
+    {
+        var (connection, channel) = await OpenAsync();
+        await using var _ = connection;
+        string dead = Scenario.Unique("dead"), queue = Scenario.Unique("priority-expiration");
+        await channel.QueueDeclareAsync(dead, durable: false, exclusive: false, autoDelete: false);
+        await DeclarePriorityQueueAsync(channel, queue, 5, new() { ["x-dead-letter-exchange"] = "", ["x-dead-letter-routing-key"] = dead });
+        await PublishAsync(channel, queue, ("lasting", 5));
+        await channel.BasicPublishAsync("", queue, true, new BasicProperties { Priority = 1, Expiration = "100" }, Encoding.UTF8.GetBytes("brief"));
+
+        // Only the queue's head expires on its own, and the head is the priority-5 message, which never expires.
+        await Task.Delay(500);
+        Assert.Equal(2u, await Scenario.MessageCountAsync(channel, queue));
+        Assert.Equal(0u, await Scenario.MessageCountAsync(channel, dead));
+
+        Assert.Equal("lasting", Encoding.UTF8.GetString((await channel.BasicGetAsync(queue, autoAck: true))!.Body.Span));
+        Assert.Null(await channel.BasicGetAsync(queue, autoAck: true));   // expired: dead-lettered, not delivered
+        await Scenario.WaitForMessageCountAsync(channel, dead, 1);
+        BasicGetResult copy = (await channel.BasicGetAsync(dead, autoAck: true))!;
+        Assert.Equal("brief", Encoding.UTF8.GetString(copy.Body.Span));
+        Assert.Equal(1, copy.BasicProperties.Priority);
+
+        await channel.QueueDeleteAsync(queue);
+        await channel.QueueDeleteAsync(dead);
+    }
 }

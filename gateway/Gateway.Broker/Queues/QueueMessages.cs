@@ -47,6 +47,12 @@ public sealed class QueueMessages : IQueueMessages, IDisposable
 
     public QueueArguments Arguments { get; }
 
+    /// <summary>
+    /// Set for the levels of a <see cref="PriorityQueueMessages"/>: their expiry sweeps are the priority
+    /// queue's, run over all levels in delivery order, so a level asks its owner instead of sweeping itself.
+    /// </summary>
+    internal Action? SweepRequested { get; init; }
+
     public long Ready => _log.ReadyCount(Topic);
 
     private bool MayExpire => Arguments.HasMessageTtl || _expiringMessagesSeen;
@@ -179,7 +185,7 @@ public sealed class QueueMessages : IQueueMessages, IDisposable
     }
 
     /// <summary>When the message expires (Unix ms): publish time plus the shorter of the queue's TTL and its own; MaxValue if never.</summary>
-    private long ExpiresAt(StoredMessage message)
+    internal long ExpiresAt(StoredMessage message)
     {
         long? ttl = Arguments.MessageTtl is { } queueTtl ? (long)queueTtl.TotalMilliseconds : null;
         if (_format?.Expiration(message) is { } own)
@@ -192,6 +198,12 @@ public sealed class QueueMessages : IQueueMessages, IDisposable
 
     private void ScheduleSweep()
     {
+        if (SweepRequested is { } owner)
+        {
+            owner();
+            return;
+        }
+
         if (!_disposed && Interlocked.Increment(ref _sweepRequests) == 1)
         {
             ThreadPool.UnsafeQueueUserWorkItem(static messages => messages.SweepWhileAsked(), this, preferLocal: false);
