@@ -88,7 +88,7 @@ public sealed class PriorityQueueScenarios
     }
 
     [Fact]
-    public async Task Max_priority_zero_is_accepted_and_the_queue_stays_fifo()
+    public async Task Max_priority_zero_is_accepted_and_the_queue_stays_fifo_and_256_is_refused()
     {
         var (connection, channel) = await OpenAsync();
         await using var _ = connection;
@@ -98,6 +98,11 @@ public sealed class PriorityQueueScenarios
 
         Assert.Equal(["a", "b", "c"], await GetAllAsync(channel, queue));
         await channel.QueueDeleteAsync(queue);
+
+        string tooMany = Scenario.Unique("priority-256");
+        var refused = await Scenario.ExpectChannelClosedAsync(channel, () => DeclarePriorityQueueAsync(channel, tooMany, 256));
+        Assert.Equal(406, refused.ReplyCode);
+        Assert.Equal($"PRECONDITION_FAILED - invalid arg 'x-max-priority' for queue '{tooMany}' in vhost '/': {{max_value_exceeded,256}}", refused.ReplyText);
     }
 
     [Fact]
