@@ -64,4 +64,39 @@ public sealed class MaxLengthBytesScenarios
             await channel.QueueDeleteAsync(queue);
         }
     }
+
+    [Theory]
+    [InlineData("drop-head", new[] { true, true, true, true }, new[] { "ab", "abc0", "abc2" })]   // the next to deliver (priority 5) is dropped
+    [InlineData("reject-publish", new[] { true, true, false, true }, new[] { "abc1", "ab", "abc0" })]
+    public async Task A_priority_queue_counts_the_bytes_of_every_level(string overflow, bool[] confirmed, string[] delivered)
+    {
+        await using var connection = await Broker.ConnectAsync();
+        await using var channel = await connection.CreateChannelAsync(new CreateChannelOptions(publisherConfirmationsEnabled: true, publisherConfirmationTrackingEnabled: true));
+        string queue = Scenario.Unique("max-bytes-priority");
+        await channel.QueueDeclareAsync(queue, durable: false, exclusive: false, autoDelete: false,
+            new Dictionary<string, object?> { ["x-max-length-bytes"] = 10, ["x-overflow"] = overflow, ["x-max-priority"] = 5 });
+        try
+        {
+            var outcomes = new List<bool>();
+            foreach (var (body, priority) in new[] { ("abc0", 0), ("abc1", 5), ("abc2", 0), ("ab", 3) })
+            {
+                try
+                {
+                    await channel.BasicPublishAsync("", queue, true, new BasicProperties { Priority = (byte)priority }, Encoding.UTF8.GetBytes(body));
+                    outcomes.Add(true);
+                }
+                catch (PublishException)
+                {
+                    outcomes.Add(false);
+                }
+            }
+
+            Assert.Equal(confirmed, outcomes);
+            Assert.Equal(delivered, await DrainAsync(channel, queue));
+        }
+        finally
+        {
+            await channel.QueueDeleteAsync(queue);
+        }
+    }
 }

@@ -16,19 +16,19 @@ public sealed class DeadLetterPublisher
     private readonly IMessageLog _log;
     private readonly IMessageFormat? _format;
     private readonly Func<string, VirtualHostRoutingTable> _routing;
-    private readonly Func<string, string, (string Topic, DispatchQueue Queue)?> _findQueue;
+    private readonly Func<string, string, byte, (string Topic, DispatchQueue Queue)?> _findQueue;
     private readonly TimeProvider _time;
     private readonly Action<string, Exception>? _failed;
 
     /// <param name="format">The server's message format; without one (broker-only tests) nothing can be copied and messages are discarded.</param>
     /// <param name="routing">The routing table of a virtual host.</param>
-    /// <param name="findQueue">A queue's topic and dispatch state by (virtual host, name), or null if it is gone.</param>
+    /// <param name="findQueue">A queue's dispatch state and the topic a message of the given priority goes to, by (virtual host, name, priority), or null if it is gone.</param>
     /// <param name="failed">Told when a copy could not be written (the original stays queued).</param>
     public DeadLetterPublisher(
         IMessageLog log,
         IMessageFormat? format,
         Func<string, VirtualHostRoutingTable> routing,
-        Func<string, string, (string Topic, DispatchQueue Queue)?> findQueue,
+        Func<string, string, byte, (string Topic, DispatchQueue Queue)?> findQueue,
         TimeProvider time,
         Action<string, Exception>? failed = null)
     {
@@ -132,6 +132,7 @@ public sealed class DeadLetterPublisher
         }
 
         IReadOnlyList<(string Queue, DeadLetterReason Reason)>? deaths = null;
+        byte? priority = null;   // the copy keeps the message's priority, which picks a priority queue's level
         foreach (string name in reached)
         {
             // The death happening now counts: a queue whose TTL dead-letters into itself drops the message at once.
@@ -140,7 +141,7 @@ public sealed class DeadLetterPublisher
                 continue;
             }
 
-            if (_findQueue(source.VirtualHost, name) is { } target)
+            if (_findQueue(source.VirtualHost, name, priority ??= _format!.Priority(message)) is { } target)
             {
                 topics.Add(target.Topic);
                 queues.Add(target.Queue);

@@ -12,6 +12,9 @@ public interface IMessageFormat
     /// <summary>The message's own <c>expiration</c> property in milliseconds, or null when it has none.</summary>
     long? Expiration(StoredMessage message);
 
+    /// <summary>The message's <c>priority</c> property, 0 when absent: a dead-lettered copy keeps it, and a priority queue it reaches files it by it.</summary>
+    byte Priority(StoredMessage message) => 0;
+
     /// <summary>The queues and reasons of the message's earlier deaths (its <c>x-death</c> header), newest first.</summary>
     IReadOnlyList<(string Queue, DeadLetterReason Reason)> Deaths(StoredMessage message);
 

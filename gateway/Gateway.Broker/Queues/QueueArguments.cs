@@ -20,7 +20,8 @@ public sealed record QueueArguments(
     TimeSpan? ConsumerTimeout = null,
     bool Quorum = false,
     long? DeliveryLimit = null,
-    long? MaxLengthBytes = null)
+    long? MaxLengthBytes = null,
+    byte? MaxPriority = null)
 {
     public static QueueArguments None { get; } = new(null, null, null);
 
@@ -57,9 +58,14 @@ public sealed record QueueArguments(
         // non-negative integer is treated as no limit.
         bool quorum = Text(arguments, "x-queue-type") == "quorum";
         long? deliveryLimit = quorum && Integer(arguments, "x-delivery-limit") is { } limit and >= 0 ? limit : null;
-        return ttl is null && exchange is null && maxLength is null && maxLengthBytes is null && expires is null && !singleActiveConsumer && consumerTimeout is null && !quorum
+
+        // 0 is accepted and leaves the queue FIFO, as on RabbitMQ 3.10 (one priority level is a FIFO queue); above 255 is refused at declaration.
+        byte? maxPriority = Integer(arguments, "x-max-priority") is { } priorities and > 0 and <= byte.MaxValue ? (byte)priorities : null;
+        return ttl is null && exchange is null && maxLength is null && maxLengthBytes is null && expires is null && !singleActiveConsumer
+            && consumerTimeout is null && !quorum && maxPriority is null
             ? None
-            : new QueueArguments(ttl, exchange, routingKey, maxLength, overflow, expires, singleActiveConsumer, consumerTimeout, quorum, deliveryLimit, maxLengthBytes);
+            : new QueueArguments(
+                ttl, exchange, routingKey, maxLength, overflow, expires, singleActiveConsumer, consumerTimeout, quorum, deliveryLimit, maxLengthBytes, maxPriority);
     }
 
     private static long? Integer(JsonObject arguments, string key) =>

@@ -1,6 +1,5 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using Gateway.Broker.Delivery;
 using Gateway.Log;
 using MetaService.Contracts;
 
@@ -18,7 +17,7 @@ namespace Gateway.Broker.Queues;
 /// without expiry waits until it reaches the head (rabbitmq.com/ttl: per-message TTL). Requeued
 /// messages keep their original publish time, so they may expire on their way back.
 /// </remarks>
-public sealed class QueueMessages : IQueueSource, IDisposable
+public sealed class QueueMessages : IQueueMessages, IDisposable
 {
     private const int ExpireBatch = 256;
 
@@ -110,6 +109,18 @@ public sealed class QueueMessages : IQueueSource, IDisposable
         _arguments = effective;
         _redeliveryPolicy = _gradedRedelivery is null ? null : redelivery;
     }
+
+    /// <summary>
+    /// Set for the levels of a <see cref="PriorityQueueMessages"/>: their expiry sweeps are the priority
+    /// queue's, run over all levels in delivery order, so a level asks its owner instead of sweeping itself.
+    /// </summary>
+    internal Action? SweepRequested { get; init; }
+
+    /// <summary>
+    /// False for the levels of a <see cref="PriorityQueueMessages"/>: x-max-length(-bytes) is the whole
+    /// queue's, so a level keeps its byte count for its owner but does not drop messages itself.
+    /// </summary>
+    internal bool EnforcesLengthLimit { get; init; } = true;
 
     public long Ready => _log.ReadyCount(Topic);
 
@@ -276,15 +287,8 @@ public sealed class QueueMessages : IQueueSource, IDisposable
     public void Appended(bool withExpiration)
     {
         QueueArguments arguments = Arguments;
-        if (arguments.MaxLengthBytes is not null)
-        {
-            lock (_bytesLock)
-            {
-                CountAppended();
-            }
-        }
-
-        if (arguments is { HasLengthLimit: true, Overflow: QueueOverflow.DropHead })
+        CountAppendedBytes();
+        if (EnforcesLengthLimit && arguments is { HasLengthLimit: true, Overflow: QueueOverflow.DropHead })
         {
             DropHeadBeyondLimits();
         }
@@ -344,7 +348,8 @@ public sealed class QueueMessages : IQueueSource, IDisposable
 
     private IReadOnlyList<TakenMessage> TakeReady(int maxCount) => Counted(_log.TakeReady(Topic, maxCount));
 
-    private IReadOnlyList<TakenMessage> TakeReadyWhile(int maxCount, Func<StoredMessage, bool> predicate) =>
+    /// <summary>The log's TakeReadyWhile on this queue's topic, keeping the byte count (a priority queue drops and expires through it).</summary>
+    internal IReadOnlyList<TakenMessage> TakeReadyWhile(int maxCount, Func<StoredMessage, bool> predicate) =>
         Counted(_log.TakeReadyWhile(Topic, maxCount, predicate));
 
     /// <summary>Taken messages are no longer ready: their bodies leave the byte count.</summary>
@@ -378,6 +383,18 @@ public sealed class QueueMessages : IQueueSource, IDisposable
         }
     }
 
+    /// <summary>Brings the byte count up to the log's end (a priority queue asks its levels after appends).</summary>
+    internal void CountAppendedBytes()
+    {
+        if (Arguments.MaxLengthBytes is not null)
+        {
+            lock (_bytesLock)
+            {
+                CountAppended();
+            }
+        }
+    }
+
     /// <summary>Adds the bodies appended since the last count (under <see cref="_bytesLock"/>).</summary>
     private void CountAppended()
     {
@@ -403,7 +420,7 @@ public sealed class QueueMessages : IQueueSource, IDisposable
     }
 
     /// <summary>When the message expires (Unix ms): publish time plus the shorter of the queue's TTL and its own; MaxValue if never.</summary>
-    private long ExpiresAt(StoredMessage message)
+    internal long ExpiresAt(StoredMessage message)
     {
         long? ttl = Arguments.MessageTtl is { } queueTtl ? (long)queueTtl.TotalMilliseconds : null;
         if (_format?.Expiration(message) is { } own)
@@ -416,6 +433,12 @@ public sealed class QueueMessages : IQueueSource, IDisposable
 
     private void ScheduleSweep()
     {
+        if (SweepRequested is { } owner)
+        {
+            owner();
+            return;
+        }
+
         if (!_disposed && Interlocked.Increment(ref _sweepRequests) == 1)
         {
             ThreadPool.UnsafeQueueUserWorkItem(static messages => messages.SweepWhileAsked(), this, preferLocal: false);

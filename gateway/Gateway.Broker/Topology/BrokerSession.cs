@@ -82,7 +82,7 @@ public sealed class BrokerSession(string ownerId, string user, string virtualHos
 /// reject-publish or reject-publish-dlx): the publisher gets basic.nack then, as from RabbitMQ.
 /// </summary>
 public sealed record PublishRoute(
-    IReadOnlyList<string> Topics, bool RemoveBccHeader, IReadOnlyList<DispatchQueue> Queues, IReadOnlyList<QueueMessages>? RefusedBy = null)
+    IReadOnlyList<string> Topics, bool RemoveBccHeader, IReadOnlyList<DispatchQueue> Queues, IReadOnlyList<IQueueMessages>? RefusedBy = null)
 {
     /// <summary>Whether any queue refused the message (a confirming publisher gets a nack).</summary>
     public bool Refused => RefusedBy is { Count: > 0 };

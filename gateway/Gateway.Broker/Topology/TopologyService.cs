@@ -58,7 +58,7 @@ public sealed class TopologyService
             log,
             messageFormat,
             Routing,
-            (virtualHost, name) => _queues.TryGetValue((virtualHost, name), out KnownQueue? known) ? (known.Record.Topic, known.Dispatch) : null,
+            (virtualHost, name, priority) => _queues.TryGetValue((virtualHost, name), out KnownQueue? known) ? (known.TopicFor(priority), known.Dispatch) : null,
             _time,
             queueWorkFailed);
     }
@@ -126,7 +126,11 @@ public sealed class TopologyService
                 continue;
             }
 
-            await _log.CreateTopicAsync(queue.Topic, cancellationToken).ConfigureAwait(false);
+            foreach (string topic in TopicsOf(queue))
+            {
+                await _log.CreateTopicAsync(topic, cancellationToken).ConfigureAwait(false);
+            }
+
             Routing(queue.VirtualHost).AddQueue(queue.Name);
             Register(queue);
         }
@@ -203,7 +207,7 @@ public sealed class TopologyService
     {
         foreach (KnownQueue known in _queues.Values)
         {
-            if ((virtualHost is null || known.Record.VirtualHost == virtualHost) && known.Dispatch.Source is QueueMessages messages)
+            if ((virtualHost is null || known.Record.VirtualHost == virtualHost) && known.Dispatch.Source is IQueueMessages messages)
             {
                 messages.ApplyPolicy(Policies.ForQueue(known.Record.VirtualHost, known.Record.Name, messages.Arguments.Quorum));
             }
@@ -264,9 +268,12 @@ public sealed class TopologyService
         QueueRecord stored = await _store.DeclareQueueAsync(
             queue with { VirtualHost = session.VirtualHost, ExclusiveOwner = exclusive ? session.OwnerId : null }, passive, cancellationToken).ConfigureAwait(false);
         RequireOwnerOrShared(session, stored);
-        if (!_log.TopicExists(stored.Topic))
+        foreach (string topic in TopicsOf(stored))
         {
-            await _log.CreateTopicAsync(stored.Topic, cancellationToken).ConfigureAwait(false);
+            if (!_log.TopicExists(topic))
+            {
+                await _log.CreateTopicAsync(topic, cancellationToken).ConfigureAwait(false);
+            }
         }
 
         DispatchQueue dispatch = Register(stored);
@@ -277,7 +284,7 @@ public sealed class TopologyService
             session.AddExclusiveQueue(stored.Name);
         }
 
-        return new QueueDeclared(stored, _log.GetStats(stored.Topic).Ready, dispatch.ConsumerCount);
+        return new QueueDeclared(stored, dispatch.Source.Ready, dispatch.ConsumerCount);
     }
 
     /// <summary>queue.delete; returns the messages it held (0 when it did not exist, which RabbitMQ answers with delete-ok).</summary>
@@ -291,20 +298,20 @@ public sealed class TopologyService
         }
 
         RequireOwnerOrShared(session, queue);
-        TopicStats stats = _log.TopicExists(queue.Topic) ? _log.GetStats(queue.Topic) : default;
+        long ready = TopicsOf(queue).Where(_log.TopicExists).Sum(_log.ReadyCount);
         if (ifUnused && _queues.TryGetValue((queue.VirtualHost, queue.Name), out KnownQueue? used) && used.Dispatch.ConsumerCount > 0)
         {
             throw new MetadataException(MetadataException.PreconditionFailed, $"queue '{name}' in vhost '{session.VirtualHost}' in use");
         }
 
-        if (ifEmpty && stats.Ready > 0)
+        if (ifEmpty && ready > 0)
         {
             throw new MetadataException(MetadataException.PreconditionFailed, $"queue '{name}' in vhost '{session.VirtualHost}' not empty");
         }
 
         await DeleteQueueStorageAsync(queue, cancellationToken).ConfigureAwait(false);
         session.RemoveExclusiveQueue(name);
-        return stats.Ready;
+        return ready;
     }
 
     /// <summary>queue.purge: returns how many ready messages it removed.</summary>
@@ -314,9 +321,9 @@ public sealed class TopologyService
         await RequireAsync(session, PermissionKind.Read, "queue", name, cancellationToken).ConfigureAwait(false);
         QueueRecord queue = await GetQueueOrDieAsync(session, name, cancellationToken).ConfigureAwait(false);
         RequireOwnerOrShared(session, queue);
-        return _queues.TryGetValue((queue.VirtualHost, queue.Name), out KnownQueue? known) && known.Dispatch.Source is QueueMessages messages && known.Record.Topic == queue.Topic
+        return _queues.TryGetValue((queue.VirtualHost, queue.Name), out KnownQueue? known) && known.Dispatch.Source is IQueueMessages messages && known.Record.Topic == queue.Topic
             ? messages.Purge()
-            : _log.Purge(queue.Topic);
+            : TopicsOf(queue).Sum(_log.Purge);
     }
 
     /// <summary>queue.bind / exchange.bind: write on the destination, read on the source (rabbit_channel's binding_action).</summary>
@@ -341,12 +348,14 @@ public sealed class TopologyService
     /// once however many bindings reached its queue.
     /// </summary>
     /// <param name="headers">The message's headers as plain .NET values (see <see cref="VirtualHostRoutingTable.Route"/>), or null.</param>
+    /// <param name="priority">The message's priority property (0 when absent): picks the level topic of priority queues.</param>
     /// <param name="bodySize">The body's length, for queues that refuse publishes past x-max-length-bytes.</param>
     public async ValueTask<PublishRoute> RoutePublishAsync(
         BrokerSession session,
         string exchange,
         string routingKey,
         IEnumerable<KeyValuePair<string, object?>>? headers,
+        byte priority = 0,
         long bodySize = 0,
         CancellationToken cancellationToken = default)
     {
@@ -377,18 +386,18 @@ public sealed class TopologyService
 
         var topics = new List<string>(result.Queues.Count);
         var queues = new List<DispatchQueue>(result.Queues.Count);
-        List<QueueMessages>? refusedBy = null;
+        List<IQueueMessages>? refusedBy = null;
         foreach (string queue in result.Queues)
         {
             if (_queues.TryGetValue((session.VirtualHost, queue), out KnownQueue? known))
             {
-                if (known.Dispatch.Source is QueueMessages { } messages && !messages.AcceptsPublish(bodySize))
+                if (known.Dispatch.Source is IQueueMessages { } messages && !messages.AcceptsPublish(bodySize))
                 {
                     (refusedBy ??= []).Add(messages);
                     continue;
                 }
 
-                topics.Add(known.Record.Topic);
+                topics.Add(known.TopicFor(priority));
                 queues.Add(known.Dispatch);
             }
         }
@@ -442,7 +451,7 @@ public sealed class TopologyService
     /// </summary>
     public async Task ConsumerRemovedAsync(DispatchQueue queue, CancellationToken cancellationToken = default)
     {
-        if (queue.ConsumerCount == 0 && queue.Source is QueueMessages { Queue: var identity }
+        if (queue.ConsumerCount == 0 && queue.Source is IQueueMessages { Queue: var identity }
             && _queues.TryGetValue((identity.VirtualHost, identity.Name), out KnownQueue? known) && known.Dispatch == queue)
         {
             known.Lease?.Renew();   // x-expires counts from the last consumer leaving
@@ -500,9 +509,12 @@ public sealed class TopologyService
         }
 
         await _store.DeleteQueueAsync(queue.VirtualHost, queue.Name, cancellationToken).ConfigureAwait(false);
-        if (_log.TopicExists(queue.Topic))
+        foreach (string topic in TopicsOf(queue))
         {
-            await _log.DeleteTopicAsync(queue.Topic, cancellationToken).ConfigureAwait(false);
+            if (_log.TopicExists(topic))
+            {
+                await _log.DeleteTopicAsync(topic, cancellationToken).ConfigureAwait(false);
+            }
         }
 
         Routing(queue.VirtualHost).RemoveQueue(queue.Name);
@@ -513,6 +525,16 @@ public sealed class TopologyService
             _autoDelete.TryRemove(removed.Dispatch, out _);
         }
     }
+
+    /// <summary>
+    /// Every log topic of <paramref name="queue"/>: its record's topic, and for a priority queue one more per
+    /// level above 0 (<see cref="PriorityQueueMessages.LevelTopics"/>). A function of the record alone, so a
+    /// queue's storage can be created, counted and deleted before and after it is registered.
+    /// </summary>
+    private static IReadOnlyList<string> TopicsOf(QueueRecord queue) =>
+        QueueArguments.From(queue.Arguments).MaxPriority is { } maxPriority
+            ? PriorityQueueMessages.LevelTopics(queue.Topic, maxPriority)
+            : [queue.Topic];
 
     /// <summary>The queue's dispatch state over its topic; one per queue, replaced if the queue was recreated on a new topic.</summary>
     private DispatchQueue Register(QueueRecord queue)
@@ -526,8 +548,10 @@ public sealed class TopologyService
             }
 
             var arguments = QueueArguments.From(queue.Arguments);
-            var messages = new QueueMessages(
-                _log, queue.Topic, new QueueIdentity(queue.VirtualHost, queue.Name), arguments, _messageFormat, DeadLetters, _time, _gradedRedelivery);
+            var identity = new QueueIdentity(queue.VirtualHost, queue.Name);
+            IQueueMessages messages = arguments.MaxPriority is null
+                ? new QueueMessages(_log, queue.Topic, identity, arguments, _messageFormat, DeadLetters, _time, _gradedRedelivery)
+                : new PriorityQueueMessages(_log, queue.Topic, identity, arguments, _messageFormat, DeadLetters, _time, _gradedRedelivery);
             messages.ApplyPolicy(Policies.ForQueue(queue.VirtualHost, queue.Name, arguments.Quorum));
             DispatchQueue dispatch = Dispatcher.CreateQueue(queue.Name, messages);
             dispatch.SingleActiveConsumer = arguments.SingleActiveConsumer;
@@ -601,6 +625,10 @@ public sealed class TopologyService
     /// <summary>A queue as this gateway serves it: its declared record and its dispatch state over the record's topic.</summary>
     private sealed record KnownQueue(QueueRecord Record, DispatchQueue Dispatch, QueueLease? Lease)
     {
+        /// <summary>The topic a message with <paramref name="priority"/> goes to: the queue's one topic, or a priority queue's level topic.</summary>
+        public string TopicFor(byte priority) =>
+            Dispatch.Source is PriorityQueueMessages priorities ? priorities.TopicFor(priority) : Record.Topic;
+
         /// <summary>The queue is gone or replaced: its message-expiry timer and its x-expires lease stop.</summary>
         public void StopTimers()
         {

@@ -49,6 +49,51 @@ public sealed record BasicProperties
         propertyBytes.Length >= 2 ? (ushort)((propertyBytes[0] << 8) | propertyBytes[1]) : (ushort)0;
 
     /// <summary>
+    /// The <c>priority</c> property of encoded properties without decoding them: 0 when it is absent (AMQP's
+    /// default priority) or the bytes end before it. Skips only the three fields ahead of it (content-type,
+    /// content-encoding, headers, by their lengths) and delivery-mode, so a publish to a priority queue costs
+    /// no decode; a message without the flag costs one bit test.
+    /// </summary>
+    public static byte PeekPriority(ReadOnlySpan<byte> propertyBytes)
+    {
+        ushort flags = PeekFlags(propertyBytes);
+        if ((flags & PriorityFlag) == 0)
+        {
+            return 0;
+        }
+
+        int position = 2;
+        for (ushort continuation = flags; (continuation & 1) != 0 && position + 2 <= propertyBytes.Length; position += 2)
+        {
+            continuation = (ushort)((propertyBytes[position] << 8) | propertyBytes[position + 1]);
+        }
+
+        if ((flags & ContentTypeFlag) != 0)
+        {
+            position = position < propertyBytes.Length ? position + 1 + propertyBytes[position] : int.MaxValue;
+        }
+
+        if ((flags & ContentEncodingFlag) != 0)
+        {
+            position = position < propertyBytes.Length ? position + 1 + propertyBytes[position] : int.MaxValue;
+        }
+
+        if ((flags & HeadersFlag) != 0)
+        {
+            position = position <= propertyBytes.Length - 4
+                ? (int)Math.Min(int.MaxValue, position + 4L + System.Buffers.Binary.BinaryPrimitives.ReadUInt32BigEndian(propertyBytes[position..]))
+                : int.MaxValue;
+        }
+
+        if ((flags & DeliveryModeFlag) != 0 && position != int.MaxValue)
+        {
+            position++;
+        }
+
+        return position < propertyBytes.Length ? propertyBytes[position] : (byte)0;
+    }
+
+    /// <summary>
     /// Decodes the property flags and list (the part of a content header after body-size).
     /// Bit 0 of a flags word means another flags word follows (spec §4.2.6.1); basic uses only
     /// 14 bits, so continuation words are read and ignored, as RabbitMQ does.

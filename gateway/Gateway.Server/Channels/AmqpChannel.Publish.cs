@@ -92,7 +92,9 @@ internal sealed partial class AmqpChannel
         PublishRoute route;
         try
         {
-            route = await topology.RoutePublishAsync(session, publish.Exchange, publish.RoutingKey, RoutingHeaders.From(parsed?.Headers), (long)bodySize);
+            // The priority property picks a priority queue's level; reading it costs one flag test when it is absent.
+            byte priority = parsed is null ? BasicProperties.PeekPriority(properties) : parsed.Priority ?? 0;
+            route = await topology.RoutePublishAsync(session, publish.Exchange, publish.RoutingKey, RoutingHeaders.From(parsed?.Headers), priority, (long)bodySize);
         }
         catch (MetadataException ex)
         {
@@ -141,7 +143,7 @@ internal sealed partial class AmqpChannel
         if (route.Refused)
         {
             // Full queues with x-overflow reject-publish(-dlx) do not take it; -dlx ones dead-letter it (reason maxlen).
-            foreach (QueueMessages full in route.RefusedBy!)
+            foreach (IQueueMessages full in route.RefusedBy!)
             {
                 if (full.Arguments.Overflow == QueueOverflow.RejectPublishDeadLetter)
                 {

@@ -26,6 +26,9 @@ internal sealed class AmqpMessageFormat : IMessageFormat
         return ParseExpiration(BasicProperties.Read(properties.Span).Expiration);
     }
 
+    public byte Priority(StoredMessage message) =>
+        BasicProperties.PeekPriority(StoredEnvelope.Decode(message.Properties).PropertyBytes.Span);
+
     public IReadOnlyList<(string Queue, DeadLetterReason Reason)> Deaths(StoredMessage message)
     {
         ReadOnlyMemory<byte> properties = StoredEnvelope.Decode(message.Properties).PropertyBytes;

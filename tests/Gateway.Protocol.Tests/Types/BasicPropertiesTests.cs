@@ -131,9 +131,21 @@ public class BasicPropertiesTests
                     var decoded = BasicProperties.Read(bytes);
                     AssertSame(properties, decoded);
                     WireAssert.BytesEqual(bytes, decoded.ToBytes());
+                    Assert.Equal(properties.Priority ?? 0, BasicProperties.PeekPriority(bytes));
                 },
                 iter: 2000);
     }
+
+    [Theory]
+    [InlineData("0000", 0)]
+    [InlineData("0800 | 09", 9)]
+    [InlineData("f800 | 01 61 | 00 | 00000004 01 68 42 01 | 02 | ff", 255)]
+    [InlineData("0801 | 0000 | 07", 7)]
+    [InlineData("0800", 0)]
+    [InlineData("2800 | 00000009 01 68", 0)]
+    [InlineData("8800 | 05 61", 0)]
+    public void Priority_is_peeked_past_the_fields_ahead_of_it_and_is_0_when_absent_or_cut_off(string hex, byte expected) =>
+        Assert.Equal(expected, BasicProperties.PeekPriority(Hex.Parse(hex)));
 
     private static Gen<string?> OrNull(Gen<string> gen) =>
         Gen.Frequency((1, Gen.Bool.Select(_ => (string?)null)), (2, gen.Select(s => (string?)s)));

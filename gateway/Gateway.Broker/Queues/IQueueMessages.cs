@@ -1,0 +1,29 @@
+using Gateway.Broker.Delivery;
+using MetaService.Contracts;
+
+namespace Gateway.Broker.Queues;
+
+/// <summary>
+/// A queue's messages as topology and the publish path see them, whether they live in one log topic
+/// (<see cref="QueueMessages"/>) or in one topic per priority level (<see cref="PriorityQueueMessages"/>).
+/// </summary>
+public interface IQueueMessages : IQueueSource
+{
+    /// <summary>The queue's name in its virtual host.</summary>
+    QueueIdentity Queue { get; }
+
+    /// <summary>The queue's arguments, for its dead-letter exchange and x-overflow.</summary>
+    QueueArguments Arguments { get; }
+
+    /// <summary>
+    /// Whether a new message with a body of <paramref name="bodyBytes"/> may be enqueued: false when the queue
+    /// is full (x-max-length, x-max-length-bytes) and its x-overflow is reject-publish(-dlx).
+    /// </summary>
+    bool AcceptsPublish(long bodyBytes = 0);
+
+    /// <summary>queue.purge: settles every ready message (in-flight ones stay) and returns how many.</summary>
+    long Purge();
+
+    /// <summary>The policy in force for the queue changed (or is first known): see <see cref="QueueMessages.ApplyPolicy"/>.</summary>
+    void ApplyPolicy(PolicyRecord? policy);
+}
