@@ -22,6 +22,12 @@ public interface IMessageFormat
     /// routed with (the queue's x-dead-letter-routing-key, else the original key and CC keys).
     /// </summary>
     DeadLetteredMessage DeadLetter(StoredMessage message, DeadLetterEvent death);
+
+    /// <summary>
+    /// The headers of stored properties (the server's envelope) as plain values for routing, or null: a delayed message
+    /// is routed when due through a headers exchange or with its CC keys (see Delays/DelayStore).
+    /// </summary>
+    IEnumerable<KeyValuePair<string, object?>>? RoutingHeaders(ReadOnlyMemory<byte> storedProperties) => null;
 }
 
 /// <summary>Why a message is dead-lettered; RabbitMQ's x-death reasons.</summary>

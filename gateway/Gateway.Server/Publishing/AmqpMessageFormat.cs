@@ -26,7 +26,15 @@ internal sealed class AmqpMessageFormat : IMessageFormat
         return ParseExpiration(BasicProperties.Read(properties.Span).Expiration);
     }
 
-    public IReadOnlyList<(string Queue, DeadLetterReason Reason)> Deaths(StoredMessage message)
+    public IEnumerable<KeyValuePair<string, object?>>? RoutingHeaders(ReadOnlyMemory<byte> storedProperties)
+    {
+        ReadOnlyMemory<byte> properties = StoredEnvelope.Decode(storedProperties).PropertyBytes;
+        return (BasicProperties.PeekFlags(properties.Span) & BasicProperties.HeadersFlag) == 0
+            ? null
+            : Publishing.RoutingHeaders.From(BasicProperties.Read(properties.Span).Headers);
+    }
+
+        public IReadOnlyList<(string Queue, DeadLetterReason Reason)> Deaths(StoredMessage message)
     {
         ReadOnlyMemory<byte> properties = StoredEnvelope.Decode(message.Properties).PropertyBytes;
         if (Field(BasicProperties.Read(properties.Span).Headers, "x-death") is not IEnumerable<object?> deaths)
@@ -85,7 +93,7 @@ internal sealed class AmqpMessageFormat : IMessageFormat
         return new DeadLetteredMessage(
             StoredEnvelope.Encode(death.DeadLetterExchange, routeWith[0], copyBytes),
             routeWith,
-            RoutingHeaders.From(new FieldTable(headers.Where(h => h.Key is not ("CC" or "BCC")))),
+            Publishing.RoutingHeaders.From(new FieldTable(headers.Where(h => h.Key is not ("CC" or "BCC")))),
             StoredEnvelope.RoutingKeyHash(routeWith[0]));
     }
 
