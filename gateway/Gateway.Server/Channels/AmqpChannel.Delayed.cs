@@ -20,7 +20,7 @@ internal sealed partial class AmqpChannel
         // rabbit_delayed_message_utils:swap_delay_header: the routed message carries x-delay = -delay, so consumers can
         // tell it came through the delay (MassTransit reads it) and routing it when due does not delay it again.
         BasicProperties parsed = BasicProperties.Read(properties);
-        object negated = delay <= int.MaxValue ? (int)-delay : -delay;   // a signedint, as the plugin writes it, when it fits
+        object negated = delay <= int.MaxValue ? (object)(int)-delay : -delay;   // a signedint, as the plugin writes it, when it fits
         var headers = new FieldTable(parsed.Headers!.Select(h => h.Key == DelayedMessageExchange.DelayHeader ? new KeyValuePair<string, object?>(h.Key, negated) : h));
         byte[] delayedProperties = (parsed with { Headers = headers }).ToBytes();
         try
