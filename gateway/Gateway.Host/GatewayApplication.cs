@@ -120,6 +120,9 @@ public static class GatewayApplication
         // After the listener stopped (no more appends): a clean close checkpoints the log for a fast restart.
         app.Lifetime.ApplicationStopped.Register(() =>
         {
+            // The delay store's timer and mover stop first: a move must not start on a closing log (its pending
+            // messages are recovered from the log at the next start).
+            topology.Delays.DisposeAsync().AsTask().GetAwaiter().GetResult();
             dispatcher.Dispose();
             log.DisposeAsync().AsTask().GetAwaiter().GetResult();
         });

@@ -73,6 +73,11 @@ public sealed partial class EfMetadataStore
                         RabbitText.InvalidArgType(AmqpValue.TypeName(ae), AlternateExchange, RabbitText.Exchange(name, vhost)));
                 }
 
+                if (type == MetadataStoreOptions.DelayedMessageType)
+                {
+                    ValidateDelayedType(arguments);
+                }
+
                 await RequireVirtualHostAsync(db, vhost, cancellationToken);
                 var created = new Exchange
                 {
@@ -136,7 +141,31 @@ public sealed partial class EfMetadataStore
         Equivalence.AssertArguments(RecordMapping.ReadObject(current.Arguments), request.Arguments, resource, [AlternateExchange]);
     }
 
-    private static void RequireNotDefaultExchange(string name)
+    /// <summary>
+    /// rabbit_exchange_type_delayed_message:validate/1, which rabbit_exchange:declare runs only when it creates the
+    /// exchange: x-delayed-type must be a string naming another known type (503 from rabbit_exchange:check_type for an
+    /// unknown one). A redeclare does not look at it: the plugin's assert_args_equivalence is its x-delayed-type's, which
+    /// compares only alternate-exchange.
+    /// </summary>
+    private void ValidateDelayedType(JsonObject arguments)
+    {
+        if (!arguments.TryGetPropertyValue("x-delayed-type", out var value) || !AmqpValue.TryGetString(value, out var delayedType))
+        {
+            throw new MetadataException(MetadataException.PreconditionFailed, RabbitText.DelayedTypeMissing);
+        }
+
+        if (delayedType == MetadataStoreOptions.DelayedMessageType)
+        {
+            throw new MetadataException(MetadataException.PreconditionFailed, RabbitText.DelayedTypeRecursive);
+        }
+
+        if (!_options.ExchangeTypes.Contains(delayedType))
+        {
+            throw new MetadataException(CommandInvalid, RabbitText.UnknownExchangeType(delayedType));
+        }
+    }
+
+        private static void RequireNotDefaultExchange(string name)
     {
         if (name.Length == 0)
         {

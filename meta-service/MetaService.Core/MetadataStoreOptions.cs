@@ -5,12 +5,16 @@ public sealed class MetadataStoreOptions
 {
     /// <summary>
     /// The exchange types exchange.declare accepts; any other gets 503 "unknown exchange type 'x'" as
-    /// RabbitMQ without the matching plugin answers. Add e.g. "x-delayed-message" when the gateway emulates it.
+    /// RabbitMQ without the matching plugin answers. "x-delayed-message" is the delayed message plugin's type, which
+    /// the gateway emulates (docs/queue-features.md, "Delayed messages"); its x-delayed-type must be one of the others.
     /// </summary>
     public IReadOnlySet<string> ExchangeTypes { get; init; } = new HashSet<string>(StringComparer.Ordinal)
     {
-        "direct", "fanout", "topic", "headers",
+        "direct", "fanout", "topic", "headers", DelayedMessageType,
     };
+
+    /// <summary>The exchange type of the rabbitmq-delayed-message-exchange plugin.</summary>
+    public const string DelayedMessageType = "x-delayed-message";
 
     /// <summary>How often a waiting change-feed poll looks for changes committed by other processes.</summary>
     public TimeSpan ChangePollInterval { get; init; } = TimeSpan.FromMilliseconds(250);

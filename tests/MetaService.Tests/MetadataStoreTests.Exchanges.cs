@@ -103,11 +103,34 @@ public abstract partial class MetadataStoreTests
     public async Task An_unknown_exchange_type_is_command_invalid()
     {
         var vhost = await NewVirtualHostAsync();
-        await Refused(503, "unknown exchange type 'x-delayed-message'",
-            () => Store.DeclareExchangeAsync(Exchange(vhost, "delayed", "x-delayed-message"), passive: false));
+        await Refused(503, "unknown exchange type 'x-consistent-hash'",
+            () => Store.DeclareExchangeAsync(Exchange(vhost, "hashed", "x-consistent-hash"), passive: false));
 
         // The type is checked before anything else, even for the default exchange (as RabbitMQ does).
         await Refused(503, "unknown exchange type 'bogus'", () => Store.DeclareExchangeAsync(Exchange(vhost, "", "bogus"), passive: false));
+    }
+
+    [Fact]
+    public async Task A_delayed_message_exchange_needs_an_x_delayed_type_naming_another_known_type_only_when_created()
+    {
+        var vhost = await NewVirtualHostAsync();
+        // rabbit_exchange_type_delayed_message:validate/1 and rabbit_exchange:check_type/1.
+        await Refused(406, "Invalid argument, 'x-delayed-type' must be an existing exchange type",
+            () => Store.DeclareExchangeAsync(Exchange(vhost, "d", "x-delayed-message"), passive: false));
+        await Refused(406, "Invalid argument, 'x-delayed-type' must be an existing exchange type",
+            () => Store.DeclareExchangeAsync(Exchange(vhost, "d", "x-delayed-message", args: Args(("x-delayed-type", 1))), passive: false));
+        await Refused(406, "Invalid argument, 'x-delayed-message' can't be used for 'x-delayed-type'",
+            () => Store.DeclareExchangeAsync(Exchange(vhost, "d", "x-delayed-message", args: Args(("x-delayed-type", "x-delayed-message"))), passive: false));
+        await Refused(503, "unknown exchange type 'bogus'",
+            () => Store.DeclareExchangeAsync(Exchange(vhost, "d", "x-delayed-message", args: Args(("x-delayed-type", "bogus"))), passive: false));
+
+        var created = await Store.DeclareExchangeAsync(Exchange(vhost, "d", "x-delayed-message", args: Args(("x-delayed-type", "topic"))), passive: false);
+        Assert.Equal("x-delayed-message", created.Type);
+        // A redeclare runs the x-delayed-type's equivalence (alternate-exchange only), not validate/1.
+        await Store.DeclareExchangeAsync(Exchange(vhost, "d", "x-delayed-message"), passive: false);
+        await Store.DeclareExchangeAsync(Exchange(vhost, "d", "x-delayed-message", args: Args(("x-delayed-type", "fanout"))), passive: false);
+        await Refused(406, $"inequivalent arg 'alternate-exchange' for exchange 'd' in vhost '{vhost}': received the value 'ae' of type 'longstr' but current is none",
+            () => Store.DeclareExchangeAsync(Exchange(vhost, "d", "x-delayed-message", args: Args(("alternate-exchange", "ae"))), passive: false));
     }
 
     [Fact]

@@ -33,7 +33,11 @@ public sealed class GatewayFixture : IAsyncDisposable
         Metrics = app.Services.GetRequiredService<GatewayMetrics>();
         Metadata = app.Services.GetRequiredService<IMetadataStore>();
         Log = app.Services.GetRequiredService<Gateway.Log.IMessageLog>();
+        Topology = app.Services.GetRequiredService<Gateway.Broker.Topology.TopologyService>();
     }
+
+    /// <summary>The gateway's topology: its queues' state, policies and delay store.</summary>
+    public Gateway.Broker.Topology.TopologyService Topology { get; }
 
     /// <summary>The gateway's message log (the embedded engine in the fixture's data directory).</summary>
     public Gateway.Log.IMessageLog Log { get; }

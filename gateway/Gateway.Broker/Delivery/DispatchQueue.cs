@@ -56,7 +56,7 @@ public sealed class DispatchQueue
     /// </summary>
     public long LongestWait => Volatile.Read(ref _longestWait);
 
-    internal IQueueSource Source { get; }
+    public IQueueSource Source { get; }
 
     internal DeliveryDispatcher Dispatcher { get; }
 

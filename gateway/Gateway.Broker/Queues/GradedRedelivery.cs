@@ -1,3 +1,4 @@
+using Gateway.Broker.Delays;
 using Gateway.Log;
 using MetaService.Contracts;
 
@@ -15,7 +16,7 @@ public sealed class GradedRedelivery(
     IMessageLog log,
     IMessageFormat format,
     DeadLetterPublisher deadLetters,
-    IRedeliveryScheduler scheduler,
+    DelayStore delays,
     Func<QueueIdentity, Task<string>> ensureDeadLetterQueue,
     TimeProvider time)
 {
@@ -48,9 +49,14 @@ public sealed class GradedRedelivery(
     {
         try
         {
-            // The copy keeps the original publish time, so message TTL counts from the first publish, as for a requeue.
-            await scheduler.ScheduleAsync(queue.Queue, format.WithDeliveryCount(message, returns), message.Body, message.Timestamp, message.RoutingKeyHash, due)
-                .ConfigureAwait(false);
+            // Held in the queue's delay topic until due, then appended to the queue again (at its tail, with a
+            // new publish time: message TTL counts from the redelivery, as for the delayed exchange's messages).
+            await delays.ScheduleAsync(
+                new QueueDelayTarget(queue.Queue.VirtualHost, queue.Queue.Name),
+                format.WithDeliveryCount(message, returns),
+                message.Body,
+                due.ToUnixTimeMilliseconds(),
+                message.RoutingKeyHash).ConfigureAwait(false);
             log.Settle(message.Topic, message.Offset);
         }
         catch (Exception ex)
@@ -81,14 +87,4 @@ public sealed class GradedRedelivery(
             queue.Requeue(message.Offset);
         }
     }
-}
-
-/// <summary>Holds a message durably and appends it to a queue at a given time (the gateway's delay store).</summary>
-public interface IRedeliveryScheduler
-{
-    /// <summary>
-    /// Stores the message to be appended to <paramref name="queue"/> at <paramref name="due"/>; completes
-    /// once it is durable. <paramref name="properties"/> is the stored envelope; <paramref name="timestamp"/> the publish time it keeps.
-    /// </summary>
-    Task ScheduleAsync(QueueIdentity queue, ReadOnlyMemory<byte> properties, ReadOnlyMemory<byte> body, long timestamp, uint routingKeyHash, DateTimeOffset due);
 }

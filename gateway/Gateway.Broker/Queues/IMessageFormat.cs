@@ -31,6 +31,12 @@ public interface IMessageFormat
 
     /// <summary>The stored properties (the server's envelope) of a copy whose <c>x-delivery-count</c> header is <paramref name="count"/>; exchange, routing key and every other property kept.</summary>
     ReadOnlyMemory<byte> WithDeliveryCount(StoredMessage message, long count);
+
+    /// <summary>
+    /// The headers of stored properties (the server's envelope) as plain values for routing, or null: a delayed message
+    /// is routed when due through a headers exchange or with its CC keys (see Delays/DelayStore).
+    /// </summary>
+    IEnumerable<KeyValuePair<string, object?>>? RoutingHeaders(ReadOnlyMemory<byte> storedProperties) => null;
 }
 
 /// <summary>Why a message is dead-lettered; RabbitMQ's x-death reasons.</summary>

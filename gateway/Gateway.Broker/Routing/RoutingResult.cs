@@ -33,8 +33,10 @@ public sealed class RoutingResult
         bool exchangeIsInternal,
         IReadOnlySet<string> queues,
         bool removeBccHeader,
-        string? invalidHeaderExplanation)
+        string? invalidHeaderExplanation,
+        long? delayMilliseconds = null)
     {
+        DelayMilliseconds = delayMilliseconds;
         Status = status;
         ExchangeIsInternal = exchangeIsInternal;
         Queues = queues;
@@ -63,10 +65,17 @@ public sealed class RoutingResult
     /// </summary>
     public string? InvalidHeaderExplanation { get; }
 
+    /// <summary>
+    /// Set when the exchange published to is an x-delayed-message exchange, the caller asked for delays to be honoured,
+    /// and the message's x-delay asks for one: the message is to be routed through that exchange after this many
+    /// milliseconds. <see cref="Queues"/> then holds only what the exchange's alternate exchange reached now.
+    /// </summary>
+    public long? DelayMilliseconds { get; }
+
     internal static RoutingResult ExchangeNotFound { get; } = new(RouteStatus.ExchangeNotFound, false, NoQueues, false, null);
 
-    internal static RoutingResult Routed(bool exchangeIsInternal, IReadOnlySet<string> queues, bool removeBccHeader) =>
-        new(RouteStatus.Routed, exchangeIsInternal, queues, removeBccHeader, null);
+    internal static RoutingResult Routed(bool exchangeIsInternal, IReadOnlySet<string> queues, bool removeBccHeader, long? delayMilliseconds = null) =>
+        new(RouteStatus.Routed, exchangeIsInternal, queues, removeBccHeader, null, delayMilliseconds);
 
     internal static RoutingResult InvalidRoutingHeader(bool exchangeIsInternal, string reason) =>
         new(RouteStatus.InvalidRoutingHeader, exchangeIsInternal, NoQueues, false, "invalid message: " + reason);

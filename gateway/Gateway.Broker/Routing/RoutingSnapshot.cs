@@ -1,4 +1,5 @@
 using System.Collections.Immutable;
+using Gateway.Broker.Delays;
 using MetaService.Contracts;
 
 namespace Gateway.Broker.Routing;
@@ -102,7 +103,11 @@ internal sealed class RoutingSnapshot
     /// Routes a publish: the default exchange sends to the queue named by each routing key; any other
     /// exchange runs <see cref="RouteThroughExchanges"/>.
     /// </summary>
-    public RoutingResult Route(string exchangeName, string routingKey, IEnumerable<KeyValuePair<string, object?>>? headers)
+    /// <param name="delay">
+    /// Honour x-delay on an x-delayed-message exchange (a client's publish): a delayed message then matches none of the
+    /// exchange's own bindings now (only its alternate exchange, as with the plugin) and the result carries the delay.
+    /// </param>
+    public RoutingResult Route(string exchangeName, string routingKey, IEnumerable<KeyValuePair<string, object?>>? headers, bool delay = false)
     {
         ExchangeRoutes? exchange = null;
         if (exchangeName.Length != 0 && !_exchanges.TryGetValue(exchangeName, out exchange))
@@ -117,16 +122,19 @@ internal sealed class RoutingSnapshot
         }
 
         var queues = new HashSet<string>(StringComparer.Ordinal);
+        // rabbit_exchange_type_delayed_message:route returns no destinations for a message it delays, so the
+        // exchange's alternate exchange (if any) takes it now and the channel sees it unroutable (mandatory returns it).
+        long? delayed = delay && exchange is { IsDelayed: true } ? DelayedMessageExchange.DelayOf(headers) : null;
         if (exchange is null)
         {
             queues.UnionWith(routingKeys.Where(_queues.Contains));
         }
         else
         {
-            RouteThroughExchanges(exchange, new RoutedMessage(routingKeys, headers), queues);
+            RouteThroughExchanges(exchange, new RoutedMessage(routingKeys, headers), queues, startMatchesNothing: delayed is not null);
         }
 
-        return RoutingResult.Routed(isInternal, queues, hasBcc);
+        return RoutingResult.Routed(isInternal, queues, hasBcc, delayed);
     }
 
     /// <summary>
@@ -138,7 +146,7 @@ internal sealed class RoutingSnapshot
     /// subject to the same seen check, may have its own alternate, and is skipped if it does not exist.
     /// An exchange binding that matched counts as a match even if everything after it routes nowhere.
     /// </summary>
-    private void RouteThroughExchanges(ExchangeRoutes start, RoutedMessage message, HashSet<string> queues)
+    private void RouteThroughExchanges(ExchangeRoutes start, RoutedMessage message, HashSet<string> queues, bool startMatchesNothing = false)
     {
         var seen = new HashSet<string>(StringComparer.Ordinal) { start.Name };
         var pending = new Stack<ExchangeRoutes>();
@@ -147,7 +155,11 @@ internal sealed class RoutingSnapshot
         while (pending.TryPop(out var exchange))
         {
             destinations.Clear();
-            exchange.Match(message, destinations);
+            if (!(startMatchesNothing && exchange == start))
+            {
+                exchange.Match(message, destinations);
+            }
+
             if (destinations.Count == 0 && exchange.AlternateExchange is { } alternate)
             {
                 destinations.Add(BindingDestination.Exchange(alternate));

@@ -92,11 +92,15 @@ public sealed class VirtualHostRoutingTable
     /// null for void, tables as key/value sequences and arrays as object sequences (docs/routing.md).
     /// The codec's FieldTable fits once its binary, decimal and timestamp structs are mapped to these.
     /// </param>
-    public RoutingResult Route(string exchange, string routingKey, IEnumerable<KeyValuePair<string, object?>>? headers)
+    /// <param name="delay">
+    /// A client's publish: honour x-delay on an x-delayed-message exchange (see <see cref="RoutingResult.DelayMilliseconds"/>).
+    /// Other callers (dead-lettering, a due delayed message) route through its bindings at once.
+    /// </param>
+    public RoutingResult Route(string exchange, string routingKey, IEnumerable<KeyValuePair<string, object?>>? headers, bool delay = false)
     {
         ArgumentNullException.ThrowIfNull(exchange);
         ArgumentNullException.ThrowIfNull(routingKey);
-        return _snapshot.Route(exchange, routingKey, headers);
+        return _snapshot.Route(exchange, routingKey, headers, delay);
     }
 
     private void Update(Func<RoutingSnapshot, RoutingSnapshot> change)

@@ -86,6 +86,12 @@ public sealed record PublishRoute(
 {
     /// <summary>Whether any queue refused the message (a confirming publisher gets a nack).</summary>
     public bool Refused => RefusedBy is { Count: > 0 };
+
+    /// <summary>
+    /// Published to an x-delayed-message exchange with a positive x-delay: schedule it (<see cref="TopologyService.Delays"/>)
+    /// to be routed through that exchange after this many milliseconds. <see cref="Topics"/> is what its alternate exchange reached now.
+    /// </summary>
+    public long? DelayMilliseconds { get; init; }
 }
 
 /// <summary>queue.declare's answer.</summary>

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Text.Json.Nodes;
+using Gateway.Broker.Delays;
 using Gateway.Broker.Delivery;
 using Gateway.Broker.Policies;
 using Gateway.Broker.Queues;
@@ -35,7 +36,7 @@ public sealed class TopologyService
 
     private readonly IMessageFormat? _messageFormat;
     private readonly TimeProvider _time;
-    private GradedRedelivery? _gradedRedelivery;
+    private readonly GradedRedelivery? _gradedRedelivery;
     private MetadataFollower? _policyFollower;
 
     /// <param name="messageFormat">The server's view of AMQP properties, for per-message expiration and dead-letter copies; without it (broker-only tests) neither exists.</param>
@@ -61,27 +62,28 @@ public sealed class TopologyService
             (virtualHost, name, priority) => _queues.TryGetValue((virtualHost, name), out KnownQueue? known) ? (known.TopicFor(priority), known.Dispatch) : null,
             _time,
             queueWorkFailed);
+        Delays = new DelayStore(
+            log,
+            ResolveDelayed,
+            _time,
+            dropped: (target, error) => queueWorkFailed?.Invoke(DescribeDropped(target), error ?? new DelayedMessageDroppedException(target)),
+            failed: queueWorkFailed);
+        _gradedRedelivery = messageFormat is null
+            ? null
+            : new GradedRedelivery(log, messageFormat, DeadLetters, Delays, EnsureDeadLetterQueueAsync, _time);
     }
+
+    /// <summary>
+    /// Messages held until a due time (the x-delayed-message exchange; delayed redelivery). Started by
+    /// <see cref="StartAsync"/>; the composition root disposes it before the log.
+    /// </summary>
+    public DelayStore Delays { get; }
 
     /// <summary>Where rejected and expired messages go (each queue's dead-letter exchange).</summary>
     public DeadLetterPublisher DeadLetters { get; }
 
     /// <summary>The policies of every vhost, followed from the metadata change feed once started.</summary>
     public PolicyTable Policies { get; } = new();
-
-    /// <summary>
-    /// Turns on graded delayed redelivery for queues whose policy selects it, with <paramref name="scheduler"/>
-    /// holding the delayed copies. Call before <see cref="StartAsync"/>; without it such policies are ignored.
-    /// </summary>
-    public void EnableGradedRedelivery(IRedeliveryScheduler scheduler)
-    {
-        if (_messageFormat is null)
-        {
-            throw new InvalidOperationException("graded redelivery needs the message format");
-        }
-
-        _gradedRedelivery = new GradedRedelivery(_log, _messageFormat, DeadLetters, scheduler, EnsureDeadLetterQueueAsync, _time);
-    }
 
     /// <summary>The queue's topic and dispatch state, if this gateway serves it (the delay store appends there).</summary>
     public (string Topic, DispatchQueue Dispatch)? FindQueue(string virtualHost, string name) =>
@@ -118,6 +120,13 @@ public sealed class TopologyService
             Routing(exchange.VirtualHost).AddExchange(exchange);
         }
 
+        // The delayed exchanges' pending messages, as the plugin's rabbit_delayed_message recovers its table at boot;
+        // transient ones deleted above lose theirs.
+        foreach (ExchangeRecord exchange in snapshot.Exchanges.Where(e => e.Type == DelayedMessageExchange.TypeName && brokerRestarted && !e.Durable))
+        {
+            await Delays.DropAsync(DelayOwner.Exchange(exchange.VirtualHost, exchange.Name), cancellationToken).ConfigureAwait(false);
+        }
+
         foreach (QueueRecord queue in snapshot.Queues)
         {
             if (brokerRestarted && (queue.ExclusiveOwner is not null || !queue.Durable))
@@ -147,6 +156,14 @@ public sealed class TopologyService
                 // An end of it was transient or exclusive and deleted above.
             }
         }
+
+        // After the routing tables are complete: messages that came due while the gateway was down route at once.
+        await Delays.StartAsync(
+            snapshot.Exchanges
+                .Where(e => e.Type == DelayedMessageExchange.TypeName && !(brokerRestarted && !e.Durable))
+                .Select(e => DelayOwner.Exchange(e.VirtualHost, e.Name))
+                .Concat(_queues.Keys.Select(q => DelayOwner.Queue(q.VirtualHost, q.Queue))),   // graded redeliveries waiting
+            cancellationToken).ConfigureAwait(false);
 
         // Policies change at run time (rabbitmqctl set_policy's counterpart is the metadata service), so
         // they are followed; other topology still reaches this gateway only at start (issue 8).
@@ -256,6 +273,7 @@ public sealed class TopologyService
         await RequireAsync(session, PermissionKind.Configure, "exchange", name, cancellationToken).ConfigureAwait(false);
         await _store.DeleteExchangeAsync(session.VirtualHost, name, ifUnused, cancellationToken).ConfigureAwait(false);
         Routing(session.VirtualHost).RemoveExchange(name);
+        await Delays.DropAsync(DelayOwner.Exchange(session.VirtualHost, name), cancellationToken).ConfigureAwait(false);   // a no-op unless it held delayed messages
     }
 
     public async Task<QueueDeclared> DeclareQueueAsync(BrokerSession session, QueueRecord queue, bool passive, bool exclusive, CancellationToken cancellationToken = default)
@@ -365,7 +383,7 @@ public sealed class TopologyService
             session.RememberWriteAllowed(exchange);
         }
 
-        RoutingResult result = Routing(session.VirtualHost).Route(exchange, routingKey, headers);
+        RoutingResult result = Routing(session.VirtualHost).Route(exchange, routingKey, headers, delay: true);
         switch (result.Status)
         {
             case RouteStatus.ExchangeNotFound:
@@ -381,7 +399,7 @@ public sealed class TopologyService
 
         if (result.Queues.Count == 0)
         {
-            return new PublishRoute([], result.RemoveBccHeader, []);
+            return new PublishRoute([], result.RemoveBccHeader, []) { DelayMilliseconds = result.DelayMilliseconds };
         }
 
         var topics = new List<string>(result.Queues.Count);
@@ -402,8 +420,43 @@ public sealed class TopologyService
             }
         }
 
-        return new PublishRoute(topics, result.RemoveBccHeader, queues, refusedBy);
+        return new PublishRoute(topics, result.RemoveBccHeader, queues, refusedBy) { DelayMilliseconds = result.DelayMilliseconds };
     }
+
+    /// <summary>
+    /// Where a due delayed message goes now: through its exchange's bindings of this moment (with the headers of its stored
+    /// properties), or to its queue; queues full under x-overflow reject-publish do not take it. Empty when nothing is reached.
+    /// </summary>
+    private IReadOnlyList<DelayDestination> ResolveDelayed(DelayTarget target, ReadOnlyMemory<byte> storedProperties)
+    {
+        IEnumerable<string> names = target switch
+        {
+            ExchangeDelayTarget exchange => Routing(exchange.VirtualHost).Route(
+                exchange.Exchange, exchange.RoutingKey, _messageFormat?.RoutingHeaders(storedProperties)) is { Status: RouteStatus.Routed } routed
+                    ? routed.Queues
+                    : [],
+            QueueDelayTarget queue => [queue.Queue],
+            _ => [],
+        };
+        var destinations = new List<DelayDestination>();
+        foreach (string name in names)
+        {
+            if (_queues.TryGetValue((target.VirtualHost, name), out KnownQueue? known)
+                && !(known.Dispatch.Source is QueueMessages { } messages && !messages.AcceptsPublish()))
+            {
+                destinations.Add(new DelayDestination(known.Record.Topic, known.Dispatch));
+            }
+        }
+
+        return destinations;
+    }
+
+    private static string DescribeDropped(DelayTarget target) => target switch
+    {
+        ExchangeDelayTarget exchange => $"delayed message for exchange '{exchange.Exchange}' in vhost '{exchange.VirtualHost}'",
+        QueueDelayTarget queue => $"delayed message for queue '{queue.Queue}' in vhost '{queue.VirtualHost}'",
+        _ => "delayed message",
+    };
 
     /// <summary>
     /// The queue basic.get and basic.consume take from: read permission (403), exists (404), not another
@@ -517,6 +570,7 @@ public sealed class TopologyService
             }
         }
 
+        await Delays.DropAsync(DelayOwner.Queue(queue.VirtualHost, queue.Name), cancellationToken).ConfigureAwait(false);   // its graded redeliveries
         Routing(queue.VirtualHost).RemoveQueue(queue.Name);
         if (_queues.TryRemove((queue.VirtualHost, queue.Name), out KnownQueue? removed))
         {

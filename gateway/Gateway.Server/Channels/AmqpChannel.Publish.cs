@@ -140,6 +140,10 @@ internal sealed partial class AmqpChannel
         }
 
         byte[] envelope = StoredEnvelope.Encode(publish.Exchange, publish.RoutingKey, properties);
+        // An x-delayed-message exchange delaying it: stored to be routed when due, besides any alternate-exchange queues now.
+        Task? scheduled = route.DelayMilliseconds is { } delay
+            ? ScheduleDelayed(topology, session, publish.Exchange, publish.RoutingKey, properties, body, delay, _connection.Time.GetUtcNow().ToUnixTimeMilliseconds())
+            : null;
         if (route.Refused)
         {
             // Full queues with x-overflow reject-publish(-dlx) do not take it; -dlx ones dead-letter it (reason maxlen).
@@ -167,6 +171,12 @@ internal sealed partial class AmqpChannel
                     Number, new BasicReturn((ushort)ReplyCode.NoRoute, "NO_ROUTE", publish.Exchange, publish.RoutingKey), properties, body, _connection.FrameMax);
             }
 
+            if (scheduled is not null)
+            {
+                await ConfirmWhenScheduledAsync(scheduled, sequence, envelope.Length + body.Length, route.Refused);
+                return;
+            }
+
             // A message refused by a full queue was routed (no return) but not taken: RabbitMQ nacks it.
             _confirms?.Settle(sequence, stored: !route.Refused, moreInFlight: Volatile.Read(ref _appendsInFlight) > 0);
             return;
@@ -187,6 +197,11 @@ internal sealed partial class AmqpChannel
         {
             // Refused before queuing: the log is closing, or a destination queue was deleted since routing. A nack, not a crash.
             append = Task.FromException<AppendResult>(ex);
+        }
+
+        if (scheduled is not null)
+        {
+            append = AfterScheduled(scheduled, append);   // confirmed once both the delayed copy and the alternate-exchange copy are durable
         }
 
         long bytes = message.Properties.Length + message.Body.Length;

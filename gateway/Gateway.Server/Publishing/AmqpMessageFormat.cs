@@ -29,6 +29,14 @@ internal sealed class AmqpMessageFormat : IMessageFormat
     public byte Priority(StoredMessage message) =>
         BasicProperties.PeekPriority(StoredEnvelope.Decode(message.Properties).PropertyBytes.Span);
 
+    public IEnumerable<KeyValuePair<string, object?>>? RoutingHeaders(ReadOnlyMemory<byte> storedProperties)
+    {
+        ReadOnlyMemory<byte> properties = StoredEnvelope.Decode(storedProperties).PropertyBytes;
+        return (BasicProperties.PeekFlags(properties.Span) & BasicProperties.HeadersFlag) == 0
+            ? null
+            : Publishing.RoutingHeaders.From(BasicProperties.Read(properties.Span).Headers);
+    }
+
     public IReadOnlyList<(string Queue, DeadLetterReason Reason)> Deaths(StoredMessage message)
     {
         ReadOnlyMemory<byte> properties = StoredEnvelope.Decode(message.Properties).PropertyBytes;
@@ -88,7 +96,7 @@ internal sealed class AmqpMessageFormat : IMessageFormat
         return new DeadLetteredMessage(
             StoredEnvelope.Encode(death.DeadLetterExchange, routeWith[0], copyBytes),
             routeWith,
-            RoutingHeaders.From(new FieldTable(headers.Where(h => h.Key is not ("CC" or "BCC")))),
+            Publishing.RoutingHeaders.From(new FieldTable(headers.Where(h => h.Key is not ("CC" or "BCC")))),
             StoredEnvelope.RoutingKeyHash(routeWith[0]));
     }
 

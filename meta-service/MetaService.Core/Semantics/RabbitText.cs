@@ -24,7 +24,13 @@ internal static class RabbitText
 
     public static string UnknownExchangeType(string type) => $"unknown exchange type '{type}'";
 
-    public static string InUse(string resource) => $"{resource} in use";
+    /// <summary>rabbit_exchange_type_delayed_message:validate/1 (406): x-delayed-type missing or not a string.</summary>
+    public const string DelayedTypeMissing = "Invalid argument, 'x-delayed-type' must be an existing exchange type";
+
+    /// <summary>rabbit_exchange_type_delayed_message:validate/1 (406): a delayed exchange cannot proxy itself.</summary>
+    public const string DelayedTypeRecursive = "Invalid argument, 'x-delayed-message' can't be used for 'x-delayed-type'";
+
+        public static string InUse(string resource) => $"{resource} in use";
 
     public static string ExclusiveLocked(string name, string virtualHost) =>
         $"cannot obtain exclusive access to locked {Queue(name, virtualHost)}. It could be originally declared on another "
