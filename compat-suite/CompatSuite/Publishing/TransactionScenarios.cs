@@ -107,6 +107,8 @@ public sealed class TransactionScenarios
             await observer.BasicPublishAsync("", queue, Encoding.UTF8.GetBytes(body));
         }
 
+        await Scenario.WaitForMessageCountAsync(observer, queue, 3);   // published on another channel: wait until enqueued
+
         await using (var tx = await connection.CreateChannelAsync())
         {
             await tx.TxSelectAsync();
@@ -148,6 +150,7 @@ public sealed class TransactionScenarios
         await using var observer = await connection.CreateChannelAsync();
         string queue = await DeclareQueueAsync(observer);
         await observer.BasicPublishAsync("", queue, "again"u8.ToArray());
+        await Scenario.WaitForMessageCountAsync(observer, queue, 1);
 
         await tx.TxSelectAsync();
         BasicGetResult got = (await tx.BasicGetAsync(queue, autoAck: false))!;
@@ -171,6 +174,7 @@ public sealed class TransactionScenarios
         string dead = await DeclareQueueAsync(observer);
         string queue = await DeclareQueueAsync(observer, new Dictionary<string, object?> { ["x-dead-letter-exchange"] = "", ["x-dead-letter-routing-key"] = dead });
         await observer.BasicPublishAsync("", queue, "bad"u8.ToArray());
+        await Scenario.WaitForMessageCountAsync(observer, queue, 1);
 
         await tx.TxSelectAsync();
         BasicGetResult got = (await tx.BasicGetAsync(queue, autoAck: false))!;

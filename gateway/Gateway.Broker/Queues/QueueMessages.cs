@@ -123,9 +123,11 @@ public sealed class QueueMessages : IQueueSource, IDisposable
     /// Whether a new message may be enqueued: false when the queue is at its x-max-length and its
     /// x-overflow is reject-publish(-dlx). Checked at routing time, so concurrent publishers may overshoot
     /// by the appends in flight (RabbitMQ serialises them in the queue process).
+    /// <paramref name="alreadyAccepted"/> counts messages of the same atomic batch (a tx.commit) accepted
+    /// before this one and not yet appended: RabbitMQ's queue receives them one by one.
     /// </summary>
-    public bool AcceptsPublish() =>
-        Arguments.Overflow == QueueOverflow.DropHead || Arguments.MaxLength is not { } max || Ready < max;
+    public bool AcceptsPublish(int alreadyAccepted = 0) =>
+        Arguments.Overflow == QueueOverflow.DropHead || Arguments.MaxLength is not { } max || Ready + alreadyAccepted < max;
 
     /// <summary>Messages were appended; <paramref name="withExpiration"/> when one of them carries its own expiration.</summary>
     public void Appended(bool withExpiration)

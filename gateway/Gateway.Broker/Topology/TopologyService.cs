@@ -227,8 +227,18 @@ public sealed class TopologyService
     /// once however many bindings reached its queue.
     /// </summary>
     /// <param name="headers">The message's headers as plain .NET values (see <see cref="VirtualHostRoutingTable.Route"/>), or null.</param>
+    /// <param name="judgeFullQueuesLater">
+    /// Keep full reject-publish queues among the destinations: a transactional publish reaches its queues
+    /// only at tx.commit, and RabbitMQ's queue judges its length then (the caller checks
+    /// <see cref="QueueMessages.AcceptsPublish"/> at commit).
+    /// </param>
     public async ValueTask<PublishRoute> RoutePublishAsync(
-        BrokerSession session, string exchange, string routingKey, IEnumerable<KeyValuePair<string, object?>>? headers, CancellationToken cancellationToken = default)
+        BrokerSession session,
+        string exchange,
+        string routingKey,
+        IEnumerable<KeyValuePair<string, object?>>? headers,
+        CancellationToken cancellationToken = default,
+        bool judgeFullQueuesLater = false)
     {
         if (!session.WriteAllowedCached(exchange))
         {
@@ -262,7 +272,7 @@ public sealed class TopologyService
         {
             if (_queues.TryGetValue((session.VirtualHost, queue), out KnownQueue? known))
             {
-                if (known.Dispatch.Source is QueueMessages { } messages && !messages.AcceptsPublish())
+                if (!judgeFullQueuesLater && known.Dispatch.Source is QueueMessages { } messages && !messages.AcceptsPublish())
                 {
                     (refusedBy ??= []).Add(messages);
                     continue;

@@ -45,6 +45,12 @@ internal sealed partial class AmqpChannel
     private ValueTask SelectConfirms(ReadOnlySpan<byte> arguments)
     {
         var select = ConfirmSelect.Read(arguments);
+        if (_transaction is not null)
+        {
+            // rabbit_channel: the two modes exclude each other.
+            throw new AmqpException(ReplyCode.PreconditionFailed, "cannot switch from tx to confirm mode", AmqpMethodId.ConfirmSelect);
+        }
+
         _confirms ??= new PublisherConfirms(
             (deliveryTag, multiple) => SendConfirm(new BasicAck(deliveryTag, multiple)),
             deliveryTag => SendConfirm(new BasicNack(deliveryTag, multiple: false, requeue: false)));
@@ -92,7 +98,8 @@ internal sealed partial class AmqpChannel
         PublishRoute route;
         try
         {
-            route = await topology.RoutePublishAsync(session, publish.Exchange, publish.RoutingKey, RoutingHeaders.From(parsed?.Headers));
+            route = await topology.RoutePublishAsync(
+                session, publish.Exchange, publish.RoutingKey, RoutingHeaders.From(parsed?.Headers), judgeFullQueuesLater: _transaction is not null);
         }
         catch (MetadataException ex)
         {
@@ -138,6 +145,13 @@ internal sealed partial class AmqpChannel
         }
 
         byte[] envelope = StoredEnvelope.Encode(publish.Exchange, publish.RoutingKey, properties);
+        if (_transaction is { } transaction)
+        {
+            // Checked and routed now, as rabbit_channel does; enqueued (or returned) only at tx.commit.
+            HoldPublish(transaction, publish, properties, envelope, body, route, expires);
+            return;
+        }
+
         if (route.Refused)
         {
             // Full queues with x-overflow reject-publish(-dlx) do not take it; -dlx ones dead-letter it (reason maxlen).
