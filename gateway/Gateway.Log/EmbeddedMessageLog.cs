@@ -119,6 +119,24 @@ public sealed partial class EmbeddedMessageLog : IMessageLog, ICommitLogListener
 
     public ValueTask<AppendResult> AppendAsync(LogMessage message, CancellationToken cancellationToken = default)
     {
+        CheckDestinations(message);
+        return _log.AppendRecordAsync(message, RecordKind.Message, cancellationToken);
+    }
+
+    public ValueTask<IReadOnlyList<AppendResult>> AppendBatchAsync(IReadOnlyList<LogMessage> messages, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(messages);
+        foreach (LogMessage message in messages)
+        {
+            CheckDestinations(message);
+        }
+
+        return _log.AppendBatchAsync(messages, cancellationToken);
+    }
+
+    /// <summary>Every destination topic exists and is listed once; <see cref="ArgumentException"/> otherwise.</summary>
+    private void CheckDestinations(LogMessage message)
+    {
         ArgumentNullException.ThrowIfNull(message);
         ArgumentNullException.ThrowIfNull(message.Topics);
         for (int i = 0; i < message.Topics.Count; i++)
@@ -137,8 +155,6 @@ public sealed partial class EmbeddedMessageLog : IMessageLog, ICommitLogListener
                 }
             }
         }
-
-        return _log.AppendRecordAsync(message, RecordKind.Message, cancellationToken);
     }
 
     public IReadOnlyList<StoredMessage> Read(string topic, long fromOffset, int maxCount)

@@ -35,6 +35,16 @@ public interface IMessageLog : IAsyncDisposable
     ValueTask<AppendResult> AppendAsync(LogMessage message, CancellationToken cancellationToken = default);
 
     /// <summary>
+    /// Appends <paramref name="messages"/> all or nothing (an AMQP transaction's publishes): each is
+    /// stored once and added to its destination topics as by <see cref="AppendAsync"/>, in order, and
+    /// the task completes with each one's result once every one is durable. After a crash at any
+    /// point either every message of the batch is in its topics or none is; if the write fails, with
+    /// <see cref="MessageLogWriteException"/>, none is. Every destination of every message must exist
+    /// (<see cref="ArgumentException"/> otherwise, before anything is written). An empty batch does nothing.
+    /// </summary>
+    ValueTask<IReadOnlyList<AppendResult>> AppendBatchAsync(IReadOnlyList<LogMessage> messages, CancellationToken cancellationToken = default);
+
+    /// <summary>
     /// Reads up to <paramref name="maxCount"/> messages of <paramref name="topic"/> starting at
     /// <paramref name="fromOffset"/>; fewer (possibly none) if the topic ends sooner. Only completed
     /// appends are visible.

@@ -9,7 +9,7 @@ namespace Gateway.Log.Tests;
 /// <c>dotnet Gateway.Log.Tests.dll crash-child DIR FIRSTSEQ</c> it appends records forever with
 /// 8 concurrent appenders (fsync before completion) and prints "ack SEQ POSITION" for each
 /// completed append, until the crash test kills it with SIGKILL. Run with <c>consume-child DIR FIRSTSEQ</c>
-/// it runs <see cref="ConsumeAsync"/> instead.
+/// it runs <see cref="ConsumeAsync"/> instead, with <c>batch-child DIR FIRSTBATCH</c> <see cref="AppendBatchesAsync"/>.
 /// </summary>
 public static class CrashChild
 {
@@ -18,6 +18,12 @@ public static class CrashChild
         if (args is ["consume-child", string consumeDir, string firstSeq])
         {
             await ConsumeAsync(consumeDir, long.Parse(firstSeq, CultureInfo.InvariantCulture));
+            return 0;
+        }
+
+        if (args is ["batch-child", string batchDir, string firstBatch])
+        {
+            await AppendBatchesAsync(batchDir, long.Parse(firstBatch, CultureInfo.InvariantCulture));
             return 0;
         }
 
@@ -93,6 +99,41 @@ public static class CrashChild
                 output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"settled {offset}"));
             }
         }
+    }
+
+    /// <summary>
+    /// Appends atomic batches of 1 to 40 records forever with 4 concurrent appenders and prints
+    /// "ack BATCH COUNT" once each batch is durable. Each record's properties say which batch it belongs
+    /// to, its index in it and the batch's size (<see cref="BatchAppendTests.BatchTag"/>).
+    /// </summary>
+    private static async Task AppendBatchesAsync(string dir, long next)
+    {
+        await using CommitLog log = CommitLog.Open(new CommitLogOptions { Directory = dir, SegmentSize = 256 * 1024 });
+        using var output = new StreamWriter(Console.OpenStandardOutput()) { AutoFlush = true };
+        var gate = new object();
+        await Task.WhenAll(Enumerable.Range(0, 4).Select(async _ =>
+        {
+            while (true)
+            {
+                long batch = Interlocked.Increment(ref next) - 1;
+                int count = (int)(batch % 40) + 1;
+                var messages = new LogMessage[count];
+                for (int i = 0; i < count; i++)
+                {
+                    byte[] properties = new byte[16];
+                    BinaryPrimitives.WriteInt64LittleEndian(properties, batch);
+                    BinaryPrimitives.WriteInt32LittleEndian(properties.AsSpan(8), i);
+                    BinaryPrimitives.WriteInt32LittleEndian(properties.AsSpan(12), count);
+                    messages[i] = Record(batch * 100 + i) with { Properties = properties };
+                }
+
+                await log.AppendBatchAsync(messages, default);
+                lock (gate)
+                {
+                    output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"ack {batch} {count}"));
+                }
+            }
+        }));
     }
 
     /// <summary>The record for sequence number <paramref name="seq"/>: the number in the properties, a body derived from it.</summary>

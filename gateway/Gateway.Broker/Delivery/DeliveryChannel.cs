@@ -32,6 +32,10 @@ public sealed class DeliveryChannel
     private ITimer? _timeoutCheck;   // runs while deliveries await acknowledgement and a consumer timeout applies
     private bool _timedOut;
 
+    // tx.select: acks, nacks and rejects are held here, in arrival order, until tx.commit or tx.rollback.
+    private bool _transactional;
+    private List<(List<UnackedDelivery> Deliveries, Settlement Settlement)> _heldSettlements = [];
+
     internal DeliveryChannel(DeliveryDispatcher dispatcher, IDeliveryTarget target)
     {
         _dispatcher = dispatcher;
@@ -224,6 +228,74 @@ public sealed class DeliveryChannel
     public AcknowledgeResult Reject(ulong deliveryTag, bool requeue) => Nack(deliveryTag, multiple: false, requeue);
 
     /// <summary>
+    /// tx.select: from now on <see cref="Ack"/>, <see cref="Nack"/> and <see cref="Reject"/> only take the
+    /// deliveries out of those awaiting acknowledgement (an unknown tag still fails at once, and a second
+    /// ack of the same tag is unknown) and hold the settlement until <see cref="CommitSettlements"/>, as
+    /// rabbit_channel does in tx mode. Their credit stays taken until then. Idempotent; there is no way back.
+    /// </summary>
+    public void SelectTransactions()
+    {
+        lock (_lock)
+        {
+            _transactional = true;
+        }
+    }
+
+    /// <summary>Deliveries whose ack, nack or reject waits for tx.commit.</summary>
+    public int HeldSettlementCount
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _heldSettlements.Sum(h => h.Deliveries.Count);
+            }
+        }
+    }
+
+    /// <summary>tx.commit: applies the held acks, nacks and rejects in the order they came, and returns how many deliveries they settled or requeued.</summary>
+    public int CommitSettlements()
+    {
+        List<(List<UnackedDelivery> Deliveries, Settlement Settlement)> held;
+        lock (_lock)
+        {
+            held = _heldSettlements;
+            _heldSettlements = [];
+        }
+
+        int count = 0;
+        foreach ((List<UnackedDelivery> deliveries, Settlement settlement) in held)
+        {
+            Finish(deliveries, settlement);
+            count += deliveries.Count;
+        }
+
+        return count;
+    }
+
+    /// <summary>
+    /// tx.rollback: forgets the held acks, nacks and rejects; their deliveries await acknowledgement again
+    /// (rabbit_channel puts them back in its unacked queue: not requeued, not redelivered).
+    /// </summary>
+    public void RollbackSettlements()
+    {
+        lock (_lock)
+        {
+            if (_heldSettlements.Count == 0)
+            {
+                return;
+            }
+
+            _unacked.Restore(_heldSettlements.SelectMany(h => h.Deliveries));
+            _heldSettlements = [];
+            if (!_closed)
+            {
+                EnsureTimeoutCheck();
+            }
+        }
+    }
+
+    /// <summary>
     /// basic.recover (and basic.recover-async) with requeue=true: requeues every delivery awaiting
     /// acknowledgement and returns how many. RabbitMQ refuses requeue=false with 540 NOT_IMPLEMENTED, so the
     /// server does that and this has no such mode.
@@ -286,6 +358,10 @@ public sealed class DeliveryChannel
         {
             _timeoutCheck?.Dispose();
             _timeoutCheck = null;
+
+            // Acks of an uncommitted transaction die with it: those deliveries come back too (in tag order).
+            _unacked.Restore(_heldSettlements.SelectMany(h => h.Deliveries));
+            _heldSettlements = [];
             unacked = _unacked.RemoveAll();
         }
 
@@ -417,6 +493,12 @@ public sealed class DeliveryChannel
             if (!_unacked.TryRemove(deliveryTag, multiple, out deliveries))
             {
                 return new AcknowledgeResult(0, deliveryTag);
+            }
+
+            if (_transactional)
+            {
+                _heldSettlements.Add((deliveries, settlement));
+                return new AcknowledgeResult(deliveries.Count, UnknownDeliveryTag: null);
             }
         }
 

@@ -58,6 +58,9 @@ public sealed class DispatchQueue
 
     public IQueueSource Source { get; }
 
+    /// <summary>The queue's log-backed messages and arguments, when it is one (a tx.commit judges x-max-length through it).</summary>
+    public Queues.IQueueMessages? Messages => Source as Queues.IQueueMessages;
+
     internal DeliveryDispatcher Dispatcher { get; }
 
     /// <summary>Set by the run queue when this queue is appended to it, under the run queue's lock.</summary>

@@ -75,6 +75,27 @@ internal sealed class UnackedDeliveries
         return true;
     }
 
+    /// <summary>
+    /// Puts back deliveries taken out by <see cref="TryRemove"/> (tx.rollback, or a channel closing with an
+    /// uncommitted transaction): each goes to its place in tag order. O(n) in the deliveries recorded.
+    /// </summary>
+    public void Restore(IEnumerable<UnackedDelivery> deliveries)
+    {
+        List<UnackedDelivery> merged = [.. _inTagOrder, .. deliveries];
+        if (merged.Count == _byTag.Count)
+        {
+            return;
+        }
+
+        merged.Sort((a, b) => a.DeliveryTag.CompareTo(b.DeliveryTag));
+        _inTagOrder.Clear();
+        _byTag.Clear();
+        foreach (UnackedDelivery delivery in merged)
+        {
+            Add(delivery);
+        }
+    }
+
     /// <summary>The deliveries awaiting acknowledgement, oldest first.</summary>
     public IEnumerable<UnackedDelivery> InTagOrder => _inTagOrder;
 

@@ -17,9 +17,11 @@ public interface IQueueMessages : IQueueSource
 
     /// <summary>
     /// Whether a new message with a body of <paramref name="bodyBytes"/> may be enqueued: false when the queue
-    /// is full (x-max-length, x-max-length-bytes) and its x-overflow is reject-publish(-dlx).
+    /// is full (x-max-length, x-max-length-bytes) and its x-overflow is reject-publish(-dlx). A transaction's
+    /// commit passes what it already accepted for the queue (<paramref name="alreadyAccepted"/> messages of
+    /// <paramref name="alreadyAcceptedBytes"/> body bytes), which counts as enqueued.
     /// </summary>
-    bool AcceptsPublish(long bodyBytes = 0);
+    bool AcceptsPublish(long bodyBytes = 0, int alreadyAccepted = 0, long alreadyAcceptedBytes = 0);
 
     /// <summary>queue.purge: settles every ready message (in-flight ones stay) and returns how many.</summary>
     long Purge();

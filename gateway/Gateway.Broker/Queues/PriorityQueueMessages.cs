@@ -196,12 +196,12 @@ public sealed class PriorityQueueMessages : IQueueMessages, IDisposable
 
     public bool Return(long offset) => Level(offset, out long levelOffset) is { } level && level.Return(levelOffset);
 
-    public bool AcceptsPublish(long bodyBytes = 0)
+    public bool AcceptsPublish(long bodyBytes = 0, int alreadyAccepted = 0, long alreadyAcceptedBytes = 0)
     {
         QueueArguments arguments = Arguments;
         return arguments.Overflow == QueueOverflow.DropHead
-            || ((arguments.MaxLength is not { } max || Ready < max)
-                && (arguments.MaxLengthBytes is not { } maxBytes || ReadyBodyBytes + bodyBytes <= maxBytes));
+            || ((arguments.MaxLength is not { } max || Ready + alreadyAccepted < max)
+                && (arguments.MaxLengthBytes is not { } maxBytes || ReadyBodyBytes + alreadyAcceptedBytes + bodyBytes <= maxBytes));
     }
 
     private bool MayExpire => Arguments.HasMessageTtl || _expiringMessagesSeen;

@@ -252,8 +252,10 @@ public sealed class QueueMessages : IQueueMessages, IDisposable
     /// Whether a new message may be enqueued: false when the queue is at its x-max-length and its
     /// x-overflow is reject-publish(-dlx). Checked at routing time, so concurrent publishers may overshoot
     /// by the appends in flight (RabbitMQ serialises them in the queue process).
+    /// <paramref name="alreadyAccepted"/> counts messages of the same atomic batch (a tx.commit) accepted
+    /// before this one and not yet appended: RabbitMQ's queue receives them one by one.
     /// </summary>
-    public bool AcceptsPublish(long bodyBytes = 0)
+    public bool AcceptsPublish(long bodyBytes = 0, int alreadyAccepted = 0, long alreadyAcceptedBytes = 0)
     {
         QueueArguments arguments = Arguments;
         if (arguments.Overflow == QueueOverflow.DropHead)
@@ -261,9 +263,10 @@ public sealed class QueueMessages : IQueueMessages, IDisposable
             return true;
         }
 
-        // RabbitMQ 3.10 (checked): full by count at the limit; by bytes when this body would take it past the limit.
-        return (arguments.MaxLength is not { } max || Ready < max)
-            && (arguments.MaxLengthBytes is not { } maxBytes || ReadyBodyBytes + bodyBytes <= maxBytes);
+        // RabbitMQ 3.10 (checked): full by count at the limit; by bytes when this body would take it past the
+        // limit. A transaction's commit counts the messages it already gave the queue.
+        return (arguments.MaxLength is not { } max || Ready + alreadyAccepted < max)
+            && (arguments.MaxLengthBytes is not { } maxBytes || ReadyBodyBytes + alreadyAcceptedBytes + bodyBytes <= maxBytes);
     }
 
     /// <summary>queue.purge: settles every ready message (in-flight ones stay) and returns how many.</summary>

@@ -368,6 +368,11 @@ public sealed class TopologyService
     /// <param name="headers">The message's headers as plain .NET values (see <see cref="VirtualHostRoutingTable.Route"/>), or null.</param>
     /// <param name="priority">The message's priority property (0 when absent): picks the level topic of priority queues.</param>
     /// <param name="bodySize">The body's length, for queues that refuse publishes past x-max-length-bytes.</param>
+    /// <param name="judgeFullQueuesLater">
+    /// Keep full reject-publish queues among the destinations: a transactional publish reaches its queues
+    /// only at tx.commit, and RabbitMQ's queue judges its length then (the caller checks
+    /// <see cref="QueueMessages.AcceptsPublish"/> at commit).
+    /// </param>
     public async ValueTask<PublishRoute> RoutePublishAsync(
         BrokerSession session,
         string exchange,
@@ -375,6 +380,7 @@ public sealed class TopologyService
         IEnumerable<KeyValuePair<string, object?>>? headers,
         byte priority = 0,
         long bodySize = 0,
+        bool judgeFullQueuesLater = false,
         CancellationToken cancellationToken = default)
     {
         if (!session.WriteAllowedCached(exchange))
@@ -409,7 +415,7 @@ public sealed class TopologyService
         {
             if (_queues.TryGetValue((session.VirtualHost, queue), out KnownQueue? known))
             {
-                if (known.Dispatch.Source is IQueueMessages { } messages && !messages.AcceptsPublish(bodySize))
+                if (!judgeFullQueuesLater && known.Dispatch.Source is IQueueMessages { } messages && !messages.AcceptsPublish(bodySize))
                 {
                     (refusedBy ??= []).Add(messages);
                     continue;

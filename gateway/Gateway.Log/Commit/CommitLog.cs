@@ -111,6 +111,50 @@ public sealed class CommitLog : IAsyncDisposable
     public async ValueTask<long> AppendAsync(LogMessage message, CancellationToken cancellationToken = default) =>
         (await AppendRecordAsync(message, RecordKind.Message, cancellationToken).ConfigureAwait(false)).Position;
 
+    /// <summary>
+    /// Appends <paramref name="messages"/> as one atomic batch: their records are written contiguously,
+    /// in order, in one segment and in one write, and completes with each one's result once the whole
+    /// batch is durable. After a crash at any point either every record of the batch is recovered or
+    /// none is: every record but the last carries <see cref="RecordFormat.BatchContinues"/>, and
+    /// recovery drops a batch whose last record it does not find intact. If the write or fsync fails,
+    /// every message fails together with <see cref="MessageLogWriteException"/>.
+    /// </summary>
+    internal async ValueTask<IReadOnlyList<AppendResult>> AppendBatchAsync(IReadOnlyList<LogMessage> messages, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(messages);
+        if (messages.Count == 0)
+        {
+            return [];
+        }
+
+        var lengths = new int[messages.Count];
+        long total = 0;
+        for (int i = 0; i < messages.Count; i++)
+        {
+            ArgumentNullException.ThrowIfNull(messages[i]);
+            lengths[i] = RecordFormat.Measure(messages[i]);
+            total += lengths[i];
+        }
+
+        if (total > int.MaxValue / 2)
+        {
+            throw new ArgumentException("The batch is too large for the commit log.", nameof(messages));
+        }
+
+        var pending = new PendingAppend(messages, lengths, (int)total);
+        ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
+        if (!_queue.Writer.TryWrite(pending))
+        {
+            await EnqueueSlowAsync(pending, cancellationToken).ConfigureAwait(false);
+        }
+        else
+        {
+            await pending.Task.ConfigureAwait(false);
+        }
+
+        return pending.BatchResults!;
+    }
+
     /// <summary>Appends a record of any kind; the result carries the listener's topic offsets.</summary>
     internal ValueTask<AppendResult> AppendRecordAsync(LogMessage message, RecordKind kind, CancellationToken cancellationToken)
     {
@@ -395,7 +439,22 @@ public sealed class CommitLog : IAsyncDisposable
             }
 
             EnsureBuffer(used + next.Length);
-            RecordFormat.Write(_buffer.AsSpan(used), next.Message, next.Kind, _active.Base + _writeOffset + used, next.Length);
+            if (next.Batch is { } messages)
+            {
+                // An atomic batch: every record but the last says another follows (the recovery rule's anchor).
+                int at = used;
+                for (int i = 0; i < messages.Count; i++)
+                {
+                    byte flags = i < messages.Count - 1 ? RecordFormat.BatchContinues : (byte)0;
+                    RecordFormat.Write(_buffer.AsSpan(at), messages[i], RecordKind.Message, _active.Base + _writeOffset + at, next.Lengths![i], flags);
+                    at += next.Lengths[i];
+                }
+            }
+            else
+            {
+                RecordFormat.Write(_buffer.AsSpan(used), next.Message, next.Kind, _active.Base + _writeOffset + used, next.Length);
+            }
+
             batch.Add(next);
             used += next.Length;
             next = reader.TryRead(out PendingAppend? p) ? p : null;
@@ -450,6 +509,21 @@ public sealed class CommitLog : IAsyncDisposable
         Volatile.Write(ref _visibleEnd, _active.Base + _writeOffset);
         foreach (PendingAppend p in batch)
         {
+            if (p.Batch is { } messages)
+            {
+                var results = new AppendResult[messages.Count];
+                for (int i = 0; i < messages.Count; i++)
+                {
+                    IReadOnlyList<long> batchOffsets = _listener?.OnAppended(position, p.Lengths![i], RecordKind.Message, messages[i]) ?? [];
+                    results[i] = new AppendResult(position, batchOffsets);
+                    position += p.Lengths![i];
+                }
+
+                p.BatchResults = results;
+                p.Complete(results.Length > 0 ? results[0] : default);
+                continue;
+            }
+
             IReadOnlyList<long> offsets = _listener?.OnAppended(position, p.Length, p.Kind, p.Message) ?? [];
             p.Complete(new AppendResult(position, offsets));
             position += p.Length;
@@ -662,37 +736,62 @@ public sealed class CommitLog : IAsyncDisposable
         int windowLength = 0;
         long offset = from;
         long count = 0;
+
+        // The records of an atomic batch seen so far, replayed only once its last record is found intact.
+        long batchStart = -1;
+        var batch = new List<(long Position, int Length, RecordKind Kind, LogMessage Header)>();
         while (segment.Length - offset >= RecordFormat.HeaderSize)
         {
             if (!Ensure(segment, ref window, ref windowStart, ref windowLength, offset, RecordFormat.HeaderSize))
             {
-                return (offset, count, true);   // file shorter than its length claims: treat as end
+                break;   // file shorter than its length claims: treat as end
             }
 
             ReadOnlySpan<byte> header = window.AsSpan((int)(offset - windowStart), RecordFormat.HeaderSize);
             int length = RecordFormat.ReadLength(header, segment.Base + offset, segment.Length - offset);
             if (length == 0)
             {
-                return (offset, count, true);
+                break;
             }
 
             if (length < 0 || !Ensure(segment, ref window, ref windowStart, ref windowLength, offset, length)
                 || !RecordFormat.IsValid(window.AsSpan((int)(offset - windowStart), length), segment.Base + offset))
             {
-                return (offset, count, false);
+                // A torn batch goes as a whole: valid data ends where the batch began.
+                return batchStart >= 0 ? (batchStart, count, false) : (offset, count, false);
             }
 
-            if (listener is not null)
+            ReadOnlySpan<byte> record = window.AsSpan((int)(offset - windowStart), length);
+            (RecordKind kind, LogMessage recordHeader) = listener is not null ? RecordFormat.DecodeHeader(record) : (RecordKind.Message, null!);
+            if (RecordFormat.ContinuesBatch(record) || batchStart >= 0)
             {
-                (RecordKind kind, LogMessage recordHeader) = RecordFormat.DecodeHeader(window.AsSpan((int)(offset - windowStart), length));
-                listener.OnRecovered(segment.Base + offset, length, kind, recordHeader);
+                batchStart = batchStart >= 0 ? batchStart : offset;
+                batch.Add((segment.Base + offset, length, kind, recordHeader));
+                offset += length;
+                if (RecordFormat.ContinuesBatch(record))
+                {
+                    continue;
+                }
+
+                // The batch's last record is intact: the whole batch is.
+                foreach ((long position, int recordLength, RecordKind recordKind, LogMessage h) in batch)
+                {
+                    listener?.OnRecovered(position, recordLength, recordKind, h);
+                }
+
+                count += batch.Count;
+                batch.Clear();
+                batchStart = -1;
+                continue;
             }
 
+            listener?.OnRecovered(segment.Base + offset, length, kind, recordHeader);
             count++;
             offset += length;
         }
 
-        return (offset, count, true);
+        // Data ended inside a batch (its last record never reached the disk): drop the batch, and call it unclean.
+        return batchStart >= 0 ? (batchStart, count, false) : (offset, count, true);
     }
 
     private static bool Ensure(Segment segment, ref byte[] window, ref long windowStart, ref int windowLength, long offset, int count)
@@ -764,6 +863,17 @@ public sealed class CommitLog : IAsyncDisposable
             Length = length;
         }
 
+        /// <summary>An atomic batch of message records (see <see cref="AppendBatchAsync"/>); <paramref name="length"/> is their sum.</summary>
+        public PendingAppend(IReadOnlyList<LogMessage> batch, int[] lengths, int length)
+            : base(TaskCreationOptions.RunContinuationsAsynchronously)
+        {
+            Message = NoMessage;
+            Kind = RecordKind.Message;
+            Batch = batch;
+            Lengths = lengths;
+            Length = length;
+        }
+
         /// <summary>A unit of work for the writer thread instead of a record (see <see cref="RunOnWriterAsync"/>).</summary>
         public PendingAppend(Action<long> barrier)
             : base(TaskCreationOptions.RunContinuationsAsynchronously)
@@ -779,6 +889,15 @@ public sealed class CommitLog : IAsyncDisposable
         public int Length { get; }
 
         public Action<long>? Barrier { get; }
+
+        /// <summary>The messages of an atomic batch, or null for a single record.</summary>
+        public IReadOnlyList<LogMessage>? Batch { get; }
+
+        /// <summary>Each batch record's length.</summary>
+        public int[]? Lengths { get; }
+
+        /// <summary>Each batch message's result, set on the writer thread before the task completes.</summary>
+        public AppendResult[]? BatchResults { get; set; }
 
         public void Complete(AppendResult result) => TrySetResult(result);
 

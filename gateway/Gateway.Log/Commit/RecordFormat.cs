@@ -13,7 +13,7 @@ namespace Gateway.Log.Commit;
 /// 24 u32 routingKeyHash
 /// 28 u16 topicCount
 /// 30 u8  kind          1 = message, 2 = topic created, 3 = topic deleted (name in the topic list)
-/// 31 u8  reserved      0
+/// 31 u8  flags         bit 0: batch continues (another record of the same atomic batch follows); other bits 0
 /// 32 u32 propertiesLength
 /// 36 u32 bodyLength
 /// 40 topicCount × (u16 utf8Length, utf8 bytes), then properties, then body
@@ -22,6 +22,12 @@ namespace Gateway.Log.Commit;
 internal static class RecordFormat
 {
     public const int HeaderSize = 40;
+
+    /// <summary>
+    /// Flags bit: this record is not the last of an atomic batch (<see cref="CommitLog.AppendBatchAsync"/>).
+    /// Recovery keeps the records of a batch only once it finds the batch's last record (bit clear) intact.
+    /// </summary>
+    public const byte BatchContinues = 1;
     public const int MaxTopicNameBytes = 255;
 
     /// <summary>Bytes the record for <paramref name="message"/> takes; validates limits.</summary>
@@ -51,7 +57,7 @@ internal static class RecordFormat
     }
 
     /// <summary>Writes the record into <paramref name="destination"/> (exactly <paramref name="length"/> bytes).</summary>
-    public static void Write(Span<byte> destination, LogMessage message, RecordKind kind, long position, int length)
+    public static void Write(Span<byte> destination, LogMessage message, RecordKind kind, long position, int length, byte flags = 0)
     {
         Span<byte> record = destination[..length];
         BinaryPrimitives.WriteUInt32LittleEndian(record, (uint)length);
@@ -60,7 +66,7 @@ internal static class RecordFormat
         BinaryPrimitives.WriteUInt32LittleEndian(record[24..], message.RoutingKeyHash);
         BinaryPrimitives.WriteUInt16LittleEndian(record[28..], (ushort)message.Topics.Count);
         record[30] = (byte)kind;
-        record[31] = 0;
+        record[31] = flags;
         BinaryPrimitives.WriteUInt32LittleEndian(record[32..], (uint)message.Properties.Length);
         BinaryPrimitives.WriteUInt32LittleEndian(record[36..], (uint)message.Body.Length);
         int at = HeaderSize;
@@ -104,7 +110,8 @@ internal static class RecordFormat
             || BinaryPrimitives.ReadUInt32LittleEndian(record) != (uint)record.Length
             || BinaryPrimitives.ReadInt64LittleEndian(record[8..]) != position
             || BinaryPrimitives.ReadUInt32LittleEndian(record[4..]) != Crc32C.Compute(record[8..])
-            || record[30] is < (byte)RecordKind.Message or > (byte)RecordKind.TopicDeleted)
+            || record[30] is < (byte)RecordKind.Message or > (byte)RecordKind.TopicDeleted
+            || (record[31] & ~BatchContinues) != 0)
         {
             return false;
         }
@@ -146,6 +153,9 @@ internal static class RecordFormat
             default, default, BinaryPrimitives.ReadInt64LittleEndian(record[16..]), topics, BinaryPrimitives.ReadUInt32LittleEndian(record[24..]));
         return ((RecordKind)record[30], header);
     }
+
+    /// <summary>Whether a record already checked with <see cref="IsValid"/> has a successor in its atomic batch.</summary>
+    public static bool ContinuesBatch(ReadOnlySpan<byte> record) => (record[31] & BatchContinues) != 0;
 
     /// <summary>Decodes a record already checked with <see cref="IsValid"/>; copies its payload.</summary>
     public static CommitLogRecord Decode(ReadOnlySpan<byte> record, long position)

@@ -26,8 +26,19 @@ internal sealed partial class AmqpChannel
     // This channel's consumers by tag: what to release and possibly auto-delete when each one ends.
     private readonly Dictionary<string, (DispatchQueue Queue, bool Exclusive)> _consumers = new(StringComparer.Ordinal);
 
-    private DeliveryChannel Delivery(TopologyService topology) =>
-        _delivery ??= topology.Dispatcher.OpenChannel(new DeliveryTarget(this));
+    private DeliveryChannel Delivery(TopologyService topology)
+    {
+        if (_delivery is null)
+        {
+            _delivery = topology.Dispatcher.OpenChannel(new DeliveryTarget(this));
+            if (_transaction is not null)
+            {
+                _delivery.SelectTransactions();
+            }
+        }
+
+        return _delivery;
+    }
 
     private ValueTask? HandleDeliveryMethod(AmqpMethodId id, ReadOnlySpan<byte> arguments)
     {

@@ -45,6 +45,12 @@ internal sealed partial class AmqpChannel
     private ValueTask SelectConfirms(ReadOnlySpan<byte> arguments)
     {
         var select = ConfirmSelect.Read(arguments);
+        if (_transaction is not null)
+        {
+            // rabbit_channel: the two modes exclude each other.
+            throw new AmqpException(ReplyCode.PreconditionFailed, "cannot switch from tx to confirm mode", AmqpMethodId.ConfirmSelect);
+        }
+
         _confirms ??= new PublisherConfirms(
             (deliveryTag, multiple) => SendConfirm(new BasicAck(deliveryTag, multiple)),
             deliveryTag => SendConfirm(new BasicNack(deliveryTag, multiple: false, requeue: false)));
@@ -94,7 +100,14 @@ internal sealed partial class AmqpChannel
         {
             // The priority property picks a priority queue's level; reading it costs one flag test when it is absent.
             byte priority = parsed is null ? BasicProperties.PeekPriority(properties) : parsed.Priority ?? 0;
-            route = await topology.RoutePublishAsync(session, publish.Exchange, publish.RoutingKey, RoutingHeaders.From(parsed?.Headers), priority, (long)bodySize);
+            route = await topology.RoutePublishAsync(
+                session,
+                publish.Exchange,
+                publish.RoutingKey,
+                RoutingHeaders.From(parsed?.Headers),
+                priority,
+                (long)bodySize,
+                judgeFullQueuesLater: _transaction is not null);
         }
         catch (MetadataException ex)
         {
@@ -144,6 +157,19 @@ internal sealed partial class AmqpChannel
         Task? scheduled = route.DelayMilliseconds is { } delay
             ? ScheduleDelayed(topology, session, publish.Exchange, publish.RoutingKey, properties, body, delay, _connection.Time.GetUtcNow().ToUnixTimeMilliseconds())
             : null;
+        if (_transaction is { } transaction)
+        {
+            // Checked and routed now, as rabbit_channel does; enqueued (or returned) only at tx.commit. A delayed
+            // message is stored now even so: the delayed exchange plugin stores it while routing, at publish.
+            if (scheduled is not null)
+            {
+                await scheduled;
+            }
+
+            HoldPublish(transaction, publish, properties, envelope, body, route, expires);
+            return;
+        }
+
         if (route.Refused)
         {
             // Full queues with x-overflow reject-publish(-dlx) do not take it; -dlx ones dead-letter it (reason maxlen).

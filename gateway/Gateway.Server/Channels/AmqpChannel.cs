@@ -3,6 +3,7 @@ using Gateway.Protocol.Frames;
 using Gateway.Protocol.Methods.Access;
 using Gateway.Protocol.Methods.Basic;
 using Gateway.Protocol.Methods.Channel;
+using Gateway.Protocol.Methods.Tx;
 using Gateway.Protocol.Spec;
 using Gateway.Protocol.Types;
 using Gateway.Server.Connections;
@@ -147,6 +148,15 @@ internal sealed partial class AmqpChannel
                 return ValueTask.CompletedTask;
             case AmqpMethodId.ConfirmSelect when _connection.Topology is not null:
                 return SelectConfirms(arguments);
+            case AmqpMethodId.TxSelect when _connection.Topology is { } topology:
+                TxSelect.Read(arguments);
+                return SelectTransactions(topology);
+            case AmqpMethodId.TxCommit when _connection.Topology is { } topology:
+                TxCommit.Read(arguments);
+                return new ValueTask(CommitAsync(topology));
+            case AmqpMethodId.TxRollback when _connection.Topology is not null:
+                TxRollback.Read(arguments);
+                return RollbackTransaction();
             case AmqpMethodId.AccessRequest:
                 // access.request is a no-op kept for old clients: RabbitMQ answers ticket 1.
                 AccessRequest.Read(arguments);
@@ -305,6 +315,7 @@ internal sealed partial class AmqpChannel
     {
         _bodyRemaining = 0;
         _closed = true;
+        _transaction?.Clear();   // an open transaction dies with the channel; CloseDelivery requeues its held acks' deliveries
         CloseDelivery();
     }
 }

@@ -62,4 +62,7 @@ internal static partial class AmqpConnectionLog
 
     [LoggerMessage(2006, LogLevel.Error, "Queue {Queue}: background work failed (a dead-lettered copy not written: the message stays in the queue; a message expiry sweep; an x-expires deletion)")]
     public static partial void QueueWorkFailed(ILogger logger, string queue, Exception exception);
+
+    [LoggerMessage(2007, LogLevel.Error, "Connection {ConnectionId} channel {Channel}: tx.commit could not store its {Count} messages; none was stored and the connection is closed")]
+    public static partial void CommitNotStored(ILogger logger, string connectionId, ushort channel, int count, Exception exception);
 }

@@ -247,6 +247,9 @@ public sealed class DelayStoreTests : IAsyncLifetime
             return result;
         }
 
+        public ValueTask<IReadOnlyList<AppendResult>> AppendBatchAsync(IReadOnlyList<LogMessage> messages, CancellationToken cancellationToken = default) =>
+            inner.AppendBatchAsync(messages, cancellationToken);
+
         public ValueTask<bool> CreateTopicAsync(string topic, CancellationToken cancellationToken = default) => inner.CreateTopicAsync(topic, cancellationToken);
 
         public ValueTask<bool> DeleteTopicAsync(string topic, CancellationToken cancellationToken = default) => inner.DeleteTopicAsync(topic, cancellationToken);

@@ -91,7 +91,8 @@ public sealed class GradedRedeliveryTests : GatewayTest
 
         // The third return is past the limit of 2: into work.dlq (declared for it: a real, durable queue an
         // operator can read), with its history.
-        await GatewayFixture.WaitUntilAsync(() => Gateway.Metadata.GetQueueAsync("/", "work.dlq").GetAwaiter().GetResult() is { Durable: true }, because: "the dead-letter queue is declared");
+        await GatewayFixture.WaitUntilAsync(() => Gateway.Topology.FindQueue("/", "work.dlq") is not null, because: "the dead-letter queue is declared");
+        Assert.True((await Gateway.Metadata.GetQueueAsync("/", "work.dlq"))!.Durable);
         var dead = await GetAsync(channel, "work.dlq");
         Assert.Equal("poison", Body(dead));
         Assert.Equal(2L, DeliveryCount(dead.BasicProperties));
