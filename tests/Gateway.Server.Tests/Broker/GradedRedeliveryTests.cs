@@ -151,4 +151,37 @@ public sealed class GradedRedeliveryTests : GatewayTest
         Assert.Equal("t", Body(immediate));
         Assert.Equal(0, Gateway.Topology.Delays.Pending);
     }
+
+    [Fact]
+    public async Task Gwctl_redrive_moves_the_dead_letter_queue_back_with_a_fresh_count_and_its_history()
+    {
+        await using var connection = await Gateway.ClientFactory().CreateConnectionAsync();
+        await using var channel = await ConfirmingChannelAsync(connection);
+        await channel.QueueDeclareAsync("orders", durable: true, exclusive: false, autoDelete: false);
+        await SetPolicyAsync("orders", new JsonObject { ["graded-redelivery"] = true, ["graded-redelivery-limit"] = 0 });
+        foreach (string body in new[] { "a", "b" })
+        {
+            await channel.BasicPublishAsync("", "orders", Encoding.UTF8.GetBytes(body));
+            var got = await GetAsync(channel, "orders");
+            await channel.BasicNackAsync(got.DeliveryTag, multiple: false, requeue: true);   // limit 0: parked at once
+        }
+
+        await GatewayFixture.WaitUntilAsync(
+            () => Gateway.Topology.FindQueue("/", "orders.dlq") is not null && channel.QueueDeclarePassiveAsync("orders.dlq").GetAwaiter().GetResult().MessageCount == 2,
+            because: "both messages are parked");
+
+        var output = new StringWriter();
+        int exit = await Gwctl.RedriveCommand.RunAsync(new Uri(Gateway.AmqpUri), "orders", from: null, max: null, output, TextWriter.Null);
+        Assert.Equal(Gwctl.RedriveCommand.Moved, exit);
+        Assert.Equal("moved 2 messages from orders.dlq to orders", output.ToString().Trim());
+        Assert.Equal(0u, (await channel.QueueDeclarePassiveAsync("orders.dlq")).MessageCount);
+
+        var back = await GetAsync(channel, "orders");
+        Assert.Equal("a", Body(back));
+        Assert.Null(DeliveryCount(back.BasicProperties));   // a fresh ladder
+        var death = (IDictionary<string, object?>)((IList<object?>)back.BasicProperties.Headers!["x-death"]!)[0]!;
+        Assert.Equal("delivery_limit", Text(death["reason"]));   // its history stays
+
+        Assert.Equal(Gwctl.RedriveCommand.QueueMissing, await Gwctl.RedriveCommand.RunAsync(new Uri(Gateway.AmqpUri), "nowhere", null, null, TextWriter.Null, TextWriter.Null));
+    }
 }
