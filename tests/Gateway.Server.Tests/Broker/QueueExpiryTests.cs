@@ -55,6 +55,10 @@ public sealed class QueueExpiryTests : GatewayTest
         await using var channel = await connection.CreateChannelAsync();
         await channel.QueueDeclareAsync("consumed", durable: false, exclusive: false, autoDelete: false, ExpiresInOneSecond);
         string tag = await channel.BasicConsumeAsync("consumed", autoAck: true, new AsyncEventingBasicConsumer(channel));
+
+        // consume-ok goes out just before the consumer is attached (deliveries may start at once): wait for it
+        // before moving the clock, or the lease can look unused in between.
+        await GatewayFixture.WaitUntilAsync(() => Gateway.Topology.FindQueue("/", "consumed")?.Dispatch.ConsumerCount == 1, because: "the consumer is attached");
         Gateway.Time!.Advance(TimeSpan.FromSeconds(5));
         await Task.Delay(100);
         Assert.NotNull(await Gateway.Metadata.GetQueueAsync("/", "consumed"));
