@@ -43,11 +43,8 @@ public sealed class PriorityQueueMessages : IQueueMessages, IDisposable
     private readonly DeadLetterPublisher _deadLetters;
     private readonly TimeProvider _time;
     private readonly QueueMessages[] _levels;   // index: the priority level
-    private readonly Lock _timerLock = new();
-    private ITimer? _timer;
-    private long _timerDue = long.MaxValue;   // Unix ms the timer is set for; MaxValue: not set
+    private readonly ExpirySweeps _sweeps;
     private volatile bool _expiringMessagesSeen;
-    private int _sweepRequests;   // sweeps asked for since the running one started; the first one queues it
     private volatile bool _disposed;
     private volatile QueueArguments _arguments;
 
@@ -65,6 +62,7 @@ public sealed class PriorityQueueMessages : IQueueMessages, IDisposable
         _log = log;
         _deadLetters = deadLetters;
         _time = time;
+        _sweeps = new ExpirySweeps(time, Sweep);
         Queue = queue;
         _arguments = arguments;
 
@@ -233,7 +231,7 @@ public sealed class PriorityQueueMessages : IQueueMessages, IDisposable
             }
         }
 
-        if (MayExpire && Volatile.Read(ref _timerDue) == long.MaxValue)
+        if (MayExpire && !_sweeps.TimerSet)
         {
             ScheduleSweep();
         }
@@ -242,12 +240,7 @@ public sealed class PriorityQueueMessages : IQueueMessages, IDisposable
     public void Dispose()
     {
         _disposed = true;
-        lock (_timerLock)
-        {
-            _timer?.Dispose();
-            _timer = null;
-            _timerDue = long.MaxValue;
-        }
+        _sweeps.Dispose();
 
         foreach (QueueMessages level in _levels)
         {
@@ -303,28 +296,17 @@ public sealed class PriorityQueueMessages : IQueueMessages, IDisposable
 
     private void ScheduleSweep()
     {
-        if (!_disposed && MayExpire && Interlocked.Increment(ref _sweepRequests) == 1)
+        if (MayExpire)
         {
-            ThreadPool.UnsafeQueueUserWorkItem(static messages => messages.SweepWhileAsked(), this, preferLocal: false);
+            _sweeps.Request();
         }
-    }
-
-    /// <summary>One sweep at a time; a request that arrives during a sweep gets another.</summary>
-    private void SweepWhileAsked()
-    {
-        int requests = Volatile.Read(ref _sweepRequests);
-        do
-        {
-            Sweep();
-        }
-        while ((requests = Interlocked.Add(ref _sweepRequests, -requests)) != 0 && !_disposed);
     }
 
     /// <summary>
     /// Drops expired messages from the queue's head in delivery order: a level's head, and the next level only
-    /// once this one is empty; then sets the timer for the first live message's expiry.
+    /// once this one is empty; returns when the first live message expires (the timer is set for it).
     /// </summary>
-    private void Sweep()
+    private long Sweep()
     {
         try
         {
@@ -362,50 +344,18 @@ public sealed class PriorityQueueMessages : IQueueMessages, IDisposable
                 }
             }
 
-            SetTimer(nextDue);
+            return nextDue;
         }
         catch (Exception) when (_disposed || !_log.TopicExists(_levels[0].Topic))
         {
             // The queue went away under the sweep.
+            return long.MaxValue;
         }
         catch (Exception ex)
         {
             // Runs on the thread pool, where an exception would end the process; the next append or requeue sweeps again.
             _deadLetters.ReportFailure(Queue.Name, ex);
+            return long.MaxValue;
         }
-    }
-
-    private void SetTimer(long due)
-    {
-        lock (_timerLock)
-        {
-            if (_disposed)
-            {
-                return;
-            }
-
-            _timerDue = due;
-            if (due == long.MaxValue)
-            {
-                _timer?.Change(Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
-                return;
-            }
-
-            TimeSpan delay = TimeSpan.FromMilliseconds(Math.Max(0, due - _time.GetUtcNow().ToUnixTimeMilliseconds()));
-            if (_timer is null)
-            {
-                _timer = _time.CreateTimer(static state => ((PriorityQueueMessages)state!).OnTimer(), this, delay, Timeout.InfiniteTimeSpan);
-            }
-            else
-            {
-                _timer.Change(delay, Timeout.InfiniteTimeSpan);
-            }
-        }
-    }
-
-    private void OnTimer()
-    {
-        Volatile.Write(ref _timerDue, long.MaxValue);
-        ScheduleSweep();
     }
 }

@@ -27,11 +27,8 @@ public sealed class QueueMessages : IQueueMessages, IDisposable
     private readonly TimeProvider _time;
     private readonly QueueArguments _declared;
     private readonly GradedRedelivery? _gradedRedelivery;
-    private readonly Lock _timerLock = new();
-    private ITimer? _timer;
-    private long _timerDue = long.MaxValue;   // Unix ms the timer is set for; MaxValue: not set
+    private readonly ExpirySweeps _sweeps;
     private volatile bool _expiringMessagesSeen;
-    private int _sweepRequests;   // sweeps asked for since the running one started; the first one queues it
     private volatile bool _disposed;
     private volatile QueueArguments _arguments;
 
@@ -61,6 +58,7 @@ public sealed class QueueMessages : IQueueMessages, IDisposable
         _format = format;
         _deadLetters = deadLetters;
         _time = time;
+        _sweeps = new ExpirySweeps(time, Sweep);
         _gradedRedelivery = gradedRedelivery;
         if (arguments.MaxLengthBytes is not null)
         {
@@ -301,7 +299,7 @@ public sealed class QueueMessages : IQueueMessages, IDisposable
             _expiringMessagesSeen = true;
         }
 
-        if (MayExpire && Volatile.Read(ref _timerDue) == long.MaxValue)
+        if (MayExpire && !_sweeps.TimerSet)
         {
             ScheduleSweep();
         }
@@ -310,12 +308,7 @@ public sealed class QueueMessages : IQueueMessages, IDisposable
     public void Dispose()
     {
         _disposed = true;
-        lock (_timerLock)
-        {
-            _timer?.Dispose();
-            _timer = null;
-            _timerDue = long.MaxValue;
-        }
+        _sweeps.Dispose();
     }
 
     /// <summary>
@@ -442,25 +435,11 @@ public sealed class QueueMessages : IQueueMessages, IDisposable
             return;
         }
 
-        if (!_disposed && Interlocked.Increment(ref _sweepRequests) == 1)
-        {
-            ThreadPool.UnsafeQueueUserWorkItem(static messages => messages.SweepWhileAsked(), this, preferLocal: false);
-        }
+        _sweeps.Request();
     }
 
-    /// <summary>One sweep at a time; a request that arrives during a sweep (an append to an empty queue) gets another.</summary>
-    private void SweepWhileAsked()
-    {
-        int requests = Volatile.Read(ref _sweepRequests);
-        do
-        {
-            Sweep();
-        }
-        while ((requests = Interlocked.Add(ref _sweepRequests, -requests)) != 0 && !_disposed);
-    }
-
-    /// <summary>Drops expired messages from the head, then sets the timer for the new head's expiry.</summary>
-    private void Sweep()
+    /// <summary>Drops expired messages from the head and returns when the new head expires (the timer is set for it).</summary>
+    private long Sweep()
     {
         try
         {
@@ -488,50 +467,18 @@ public sealed class QueueMessages : IQueueMessages, IDisposable
             }
             while (expired.Count == ExpireBatch && !_disposed);
 
-            SetTimer(nextDue);
+            return nextDue;
         }
         catch (Exception) when (_disposed || !_log.TopicExists(Topic))
         {
             // The queue went away under the sweep.
+            return long.MaxValue;
         }
         catch (Exception ex)
         {
             // Runs on the thread pool, where an exception would end the process; the next append or requeue sweeps again.
             _deadLetters.ReportFailure(Queue.Name, ex);
+            return long.MaxValue;
         }
-    }
-
-    private void SetTimer(long due)
-    {
-        lock (_timerLock)
-        {
-            if (_disposed)
-            {
-                return;
-            }
-
-            _timerDue = due;
-            if (due == long.MaxValue)
-            {
-                _timer?.Change(Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
-                return;
-            }
-
-            TimeSpan delay = TimeSpan.FromMilliseconds(Math.Max(0, due - _time.GetUtcNow().ToUnixTimeMilliseconds()));
-            if (_timer is null)
-            {
-                _timer = _time.CreateTimer(static state => ((QueueMessages)state!).OnTimer(), this, delay, Timeout.InfiniteTimeSpan);
-            }
-            else
-            {
-                _timer.Change(delay, Timeout.InfiniteTimeSpan);
-            }
-        }
-    }
-
-    private void OnTimer()
-    {
-        Volatile.Write(ref _timerDue, long.MaxValue);
-        ScheduleSweep();
     }
 }
