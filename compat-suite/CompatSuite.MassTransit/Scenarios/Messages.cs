@@ -13,3 +13,5 @@ public sealed record StockLevel(Guid RunId, string Sku, int Quantity);
 public sealed record ReserveSeat(Guid RunId, string Seat);
 
 public sealed record ShipmentDispatched(Guid RunId, int Sequence);
+
+public sealed record SettleInvoice(Guid RunId, string Invoice);
