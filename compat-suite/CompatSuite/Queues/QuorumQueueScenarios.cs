@@ -111,4 +111,47 @@ public sealed class QuorumQueueScenarios
             await channel.QueueDeleteAsync(queue);
         }
     }
+
+    [Theory]
+    [InlineData("non-durable", false, false, null, null, "invalid property 'non-durable' for queue '{0}' in vhost '/'")]
+    [InlineData("exclusive", true, true, null, null, "invalid property 'exclusive-owner' for queue '{0}' in vhost '/'")]
+    [InlineData("priority", true, false, "x-max-priority", 5, "invalid arg 'x-max-priority' for queue '{0}' in vhost '/' of queue type rabbit_quorum_queue")]
+    public async Task A_quorum_queue_refuses_what_its_type_does_not_support(string label, bool durable, bool exclusive, string? argument, object? value, string text)
+    {
+        await using var connection = await Broker.ConnectAsync();
+        await using var channel = await connection.CreateChannelAsync();
+        string queue = Scenario.Unique("quorum-" + label);
+        var arguments = new Dictionary<string, object?> { ["x-queue-type"] = "quorum" };
+        if (argument is not null)
+        {
+            arguments[argument] = value;
+        }
+
+        var refused = await Assert.ThrowsAsync<RabbitMQ.Client.Exceptions.OperationInterruptedException>(
+            () => channel.QueueDeclareAsync(queue, durable, exclusive, autoDelete: false, arguments));
+        Assert.Equal(406, refused.ShutdownReason!.ReplyCode);
+        Assert.Equal("PRECONDITION_FAILED - " + string.Format(System.Globalization.CultureInfo.InvariantCulture, text, queue), refused.ShutdownReason.ReplyText);
+    }
+
+    [Fact]
+    public async Task Redeclaring_a_quorum_queue_as_classic_is_inequivalent()
+    {
+        await using var connection = await Broker.ConnectAsync();
+        await using var channel = await connection.CreateChannelAsync();
+        string queue = Scenario.Unique("quorum-equiv");
+        await channel.QueueDeclareAsync(queue, durable: true, exclusive: false, autoDelete: false, new Dictionary<string, object?> { ["x-queue-type"] = "quorum" });
+        try
+        {
+            var refused = await Assert.ThrowsAsync<RabbitMQ.Client.Exceptions.OperationInterruptedException>(
+                () => channel.QueueDeclareAsync(queue, durable: true, exclusive: false, autoDelete: false));
+            Assert.Equal(
+                $"PRECONDITION_FAILED - inequivalent arg 'x-queue-type' for queue '{queue}' in vhost '/': received none but current is the value 'quorum' of type 'longstr'",
+                refused.ShutdownReason!.ReplyText);
+        }
+        finally
+        {
+            await using var cleanup = await connection.CreateChannelAsync();
+            await cleanup.QueueDeleteAsync(queue);
+        }
+    }
 }

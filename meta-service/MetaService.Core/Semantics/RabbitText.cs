@@ -51,8 +51,8 @@ internal static class RabbitText
     /// <summary>rabbit_amqqueue:check_arguments: "invalid arg 'x-…' for queue 'q' in vhost '/': {error term}".</summary>
     public static string InvalidArg(string key, string resource, string error) => $"invalid arg '{key}' for {resource}: {error}";
 
-    /// <summary>The quorum / stream queue modules' refusal of an argument their type does not support.</summary>
-    public static string InvalidArgForType(string key, string resource) => $"invalid arg '{key}' for {resource}";
+    /// <summary>The quorum / stream queue modules' refusal of an argument their type does not support, naming the module as RabbitMQ 3.10 does.</summary>
+    public static string InvalidArgForType(string key, string resource, string typeModule) => $"invalid arg '{key}' for {resource} of queue type {typeModule}";
 
     /// <summary>The quorum / stream queue modules' refusal of a property: auto-delete, exclusive-owner, non-durable.</summary>
     public static string InvalidProperty(string property, string resource) => $"invalid property '{property}' for {resource}";
