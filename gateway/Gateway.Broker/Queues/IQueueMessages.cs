@@ -23,6 +23,9 @@ public interface IQueueMessages : IQueueSource
     /// </summary>
     bool AcceptsPublish(long bodyBytes = 0, int alreadyAccepted = 0, long alreadyAcceptedBytes = 0);
 
+    /// <summary>The graded redelivery its policy selects, or null (a returned message is requeued at once, as in RabbitMQ).</summary>
+    GradedRedeliveryPolicy? RedeliveryPolicy { get; }
+
     /// <summary>queue.purge: settles every ready message (in-flight ones stay) and returns how many.</summary>
     long Purge();
 

@@ -100,6 +100,9 @@ public sealed class PriorityQueueMessages : IQueueMessages, IDisposable
         }
     }
 
+    /// <summary>The levels share the queue's policy.</summary>
+    public GradedRedeliveryPolicy? RedeliveryPolicy => _levels[0].RedeliveryPolicy;
+
     public void ApplyPolicy(PolicyRecord? policy)
     {
         foreach (QueueMessages level in _levels)

@@ -445,13 +445,28 @@ public sealed class TopologyService
             _ => [],
         };
         var destinations = new List<DelayDestination>();
+        byte? priority = null;   // read from the message once, if a priority queue needs it
         foreach (string name in names)
         {
-            if (_queues.TryGetValue((target.VirtualHost, name), out KnownQueue? known)
-                && !(known.Dispatch.Source is QueueMessages { } messages && !messages.AcceptsPublish()))
+            if (!_queues.TryGetValue((target.VirtualHost, name), out KnownQueue? known))
             {
-                destinations.Add(new DelayDestination(known.Record.Topic, known.Dispatch));
+                continue;
             }
+
+            // A due message from the delayed exchange is a publish, which a full reject-publish queue refuses (the
+            // plugin's publish would be refused too); a graded redelivery returns a message the queue already held,
+            // which, like a requeue, no limit refuses.
+            if (target is ExchangeDelayTarget && known.Dispatch.Source is IQueueMessages { } messages && !messages.AcceptsPublish())
+            {
+                continue;
+            }
+
+            if (known.Dispatch.Source is PriorityQueueMessages)
+            {
+                priority ??= _messageFormat?.Priority(new StoredMessage("", 0, 0, 0, 0, storedProperties, default)) ?? 0;
+            }
+
+            destinations.Add(new DelayDestination(known.TopicFor(priority ?? 0), known.Dispatch));
         }
 
         return destinations;

@@ -31,7 +31,7 @@ public sealed class GradedRedeliveryTests : GatewayTest
     /// <summary>The policy reaches the queue through the change feed.</summary>
     private async Task WaitForPolicyAsync(string queue, bool present) =>
         await GatewayFixture.WaitUntilAsync(
-            () => Gateway.Topology.FindQueue("/", queue) is { Dispatch.Source: QueueMessages messages } && messages.RedeliveryPolicy is not null == present,
+            () => Gateway.Topology.FindQueue("/", queue) is { Dispatch.Source: IQueueMessages messages } && messages.RedeliveryPolicy is not null == present,
             because: $"the policy should {(present ? "" : "no longer ")}apply to {queue}");
 
     private static async Task<IChannel> ConfirmingChannelAsync(IConnection connection) =>
@@ -183,5 +183,29 @@ public sealed class GradedRedeliveryTests : GatewayTest
         Assert.Equal("delivery_limit", Text(death["reason"]));   // its history stays
 
         Assert.Equal(Gwctl.RedriveCommand.QueueMissing, await Gwctl.RedriveCommand.RunAsync(new Uri(Gateway.AmqpUri), "nowhere", null, null, TextWriter.Null, TextWriter.Null));
+    }
+
+    [Fact]
+    public async Task A_redelivery_keeps_its_priority_and_no_length_limit_refuses_it()
+    {
+        await using var connection = await Gateway.ClientFactory().CreateConnectionAsync();
+        await using var channel = await ConfirmingChannelAsync(connection);
+        await channel.QueueDeclareAsync("urgent", durable: true, exclusive: false, autoDelete: false, new Dictionary<string, object?>
+        {
+            ["x-max-priority"] = 5, ["x-max-length"] = 1, ["x-overflow"] = "reject-publish",
+        });
+        await SetPolicyAsync("urgent", new JsonObject { ["graded-redelivery"] = true, ["graded-redelivery-delays"] = "5s" });
+        await channel.BasicPublishAsync("", "urgent", true, new BasicProperties { Priority = 5 }, Encoding.UTF8.GetBytes("high"));
+        var first = await GetAsync(channel, "urgent");
+        await channel.BasicNackAsync(first.DeliveryTag, multiple: false, requeue: true);
+        await GatewayFixture.WaitUntilAsync(() => Gateway.Topology.Delays.Pending == 1, because: "the returned message waits");
+
+        await channel.BasicPublishAsync("", "urgent", true, new BasicProperties { Priority = 0 }, Encoding.UTF8.GetBytes("low"));   // the queue is full again
+        Gateway.Time!.Advance(TimeSpan.FromSeconds(5));
+        await GatewayFixture.WaitUntilAsync(
+            () => channel.QueueDeclarePassiveAsync("urgent").GetAwaiter().GetResult().MessageCount == 2, because: "the redelivery comes back over the limit");
+
+        var next = await GetAsync(channel, "urgent");
+        Assert.Equal(("high", 1L), (Body(next), DeliveryCount(next.BasicProperties)));   // back at its priority, ahead of "low"
     }
 }
