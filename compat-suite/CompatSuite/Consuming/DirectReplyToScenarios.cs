@@ -74,4 +74,18 @@ public sealed class DirectReplyToScenarios
         Assert.Equal(406, error.ShutdownReason!.ReplyCode);
         Assert.Equal("PRECONDITION_FAILED - reply consumer cannot acknowledge", error.ShutdownReason.ReplyText);
     }
+
+    [Fact]
+    public async Task The_reply_consumers_tag_is_not_checked_against_the_channels_other_consumers()
+    {
+        // RabbitMQ 3.10 keeps the reply consumer apart from the channel's consumers (rabbit_channel's
+        // reply_consumer), so another consumer may take the same tag; 530 is only for two ordinary consumers.
+        await using var connection = await Broker.ConnectAsync();
+        await using var channel = await connection.CreateChannelAsync();
+        string queue = Scenario.Unique("reply-tag");
+        await channel.QueueDeclareAsync(queue, durable: false, exclusive: true, autoDelete: true);
+        await channel.BasicConsumeAsync(ReplyTo, autoAck: true, "shared-tag", new AsyncEventingBasicConsumer(channel));
+        Assert.Equal("shared-tag", await channel.BasicConsumeAsync(queue, autoAck: true, "shared-tag", new AsyncEventingBasicConsumer(channel)));
+        Assert.True(channel.IsOpen);
+    }
 }
