@@ -41,6 +41,10 @@ internal sealed partial class AmqpConnection
 
     private ConnectionState _state = ConnectionState.AwaitingProtocolHeader;
     private bool _terminate;
+    private bool _lingerBeforeDrop;   // a framing error: read on briefly before dropping the socket (DiscardInputForAMomentAsync)
+
+    /// <summary>How long input is read and discarded after a framing error before the socket is dropped.</summary>
+    private static readonly TimeSpan LingerAfterFatalError = TimeSpan.FromSeconds(1);
     private long _bytesReceived;
 
     public AmqpConnection(
@@ -119,6 +123,10 @@ internal sealed partial class AmqpConnection
         try
         {
             await ReadLoopAsync();
+            if (_lingerBeforeDrop)
+            {
+                await DiscardInputForAMomentAsync();
+            }
         }
         finally
         {
@@ -159,6 +167,34 @@ internal sealed partial class AmqpConnection
         }
     }
 
+    /// <summary>
+    /// After a framing error the connection is dropped (RabbitMQ's fatal_frame_error), but only after reading on
+    /// for a moment, discarding: the rest of the broken frame and the client's close-ok may still be arriving, and
+    /// closing a socket with unread input sends a reset, which can destroy the connection.close (and its 501)
+    /// before the client reads it.
+    /// </summary>
+    private async Task DiscardInputForAMomentAsync()
+    {
+        using var linger = CancellationTokenSource.CreateLinkedTokenSource(_lifetime.Token);
+        linger.CancelAfter(LingerAfterFatalError);
+        try
+        {
+            while (true)
+            {
+                ReadResult result = await _input.ReadAsync(linger.Token);
+                _input.AdvanceTo(result.Buffer.End);
+                if (result.IsCompleted || result.IsCanceled)
+                {
+                    return;
+                }
+            }
+        }
+        catch (Exception ex) when (ex is OperationCanceledException or IOException or ConnectionResetException or ConnectionAbortedException)
+        {
+            // The moment passed, or the client went first: either way the connection goes now.
+        }
+    }
+
     private async Task ReadLoopAsync()
     {
         while (!_terminate)
@@ -194,6 +230,7 @@ internal sealed partial class AmqpConnection
                         // Framing is broken: RabbitMQ (fatal_frame_error) reports it and drops the
                         // connection, since no later byte can be trusted to start a frame.
                         await CloseConnectionAsync(new AmqpException(ex.ReplyCode, ex.Message), waitForCloseOk: false);
+                        _lingerBeforeDrop = true;
                         break;
                     }
                     catch (AmqpException ex)
