@@ -27,8 +27,8 @@ internal sealed class QueueMetrics
         _unacknowledged = factory.CreateGauge("gateway_queue_messages_unacked", "Messages delivered and not yet acknowledged.", QueueLabels);
         _consumers = factory.CreateGauge("gateway_queue_consumers", "Consumers on the queue.", QueueLabels);
         _longestWait = factory.CreateGauge(
-            "gateway_queue_dispatch_longest_wait_rounds",
-            "Most dispatch rounds the queue waited between becoming ready and its burst (the fairness signal, docs/dispatcher.md).",
+            "gateway_queue_longest_wait_dispatches",
+            "Most dispatches (bursts of any queue) between this queue being scheduled and served: the fairness signal (docs/dispatcher.md).",
             QueueLabels);
     }
 

@@ -65,7 +65,7 @@ public sealed class MetricsTests : GatewayTest
         Assert.Equal(3, scrape.Value("gateway_queue_messages_ready", depth));
         Assert.Equal(1, scrape.Value("gateway_queue_consumers", depth));
         long longestWait = Gateway.Topology.FindQueue("/", "depth")!.Value.Dispatch.LongestWait;
-        Assert.Equal(longestWait, scrape.Value("gateway_queue_dispatch_longest_wait_rounds", depth));
+        Assert.Equal(longestWait, scrape.Value("gateway_queue_longest_wait_dispatches", depth));
         Assert.Equal(0, scrape.Value("gateway_queue_messages_ready", ("vhost", "/"), ("queue", "idle")));
         Assert.Equal(1, scrape.Value("gateway_connections"));
         Assert.Equal(2, scrape.Value("gateway_channels"));
