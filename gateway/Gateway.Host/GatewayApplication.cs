@@ -5,10 +5,12 @@ using Gateway.Broker.Topology;
 using Gateway.Log;
 using Gateway.Log.Commit;
 using Gateway.Server.Hosting;
+using Gateway.Server.Metrics;
 using Gateway.Server.Publishing;
 using Gateway.Server.Security;
 using MetaService.Contracts;
 using MetaService.Core;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
@@ -16,12 +18,13 @@ using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
+using Prometheus;
 
 namespace Gateway.Host;
 
 /// <summary>
 /// The composition root: Kestrel with an AMQP listener (and AMQPS when a certificate is configured),
-/// no HTTP, and the metadata store chosen by <see cref="GatewayOptions.Metadata"/>. Program.cs and
+/// an HTTP listener for Prometheus' GET /metrics only (unless turned off), and the metadata store chosen by <see cref="GatewayOptions.Metadata"/>. Program.cs and
 /// the in-process test fixture both build the gateway here, so tests run the shipped wiring.
 /// </summary>
 public static class GatewayApplication
@@ -32,6 +35,7 @@ public static class GatewayApplication
         ["--bind"] = nameof(GatewayOptions.Bind),
         ["--port"] = nameof(GatewayOptions.Port),
         ["--tls-port"] = nameof(GatewayOptions.TlsPort),
+        ["--metrics-port"] = nameof(GatewayOptions.MetricsPort),
         ["--tls-cert"] = nameof(GatewayOptions.TlsCertificatePath),
         ["--tls-key"] = nameof(GatewayOptions.TlsKeyPath),
         ["--tls-cert-password"] = nameof(GatewayOptions.TlsCertificatePassword),
@@ -87,6 +91,8 @@ public static class GatewayApplication
         builder.Services.AddSingleton(topology);
         builder.Services.AddSingleton(dispatcher);
         builder.Services.AddAmqpGateway(options);
+        var listeners = new GatewayListeners();
+        builder.Services.AddSingleton(listeners);
         builder.Logging.AddSimpleConsole(o =>
         {
             o.SingleLine = true;
@@ -96,7 +102,17 @@ public static class GatewayApplication
         builder.WebHost.UseKestrel(kestrel =>
         {
             var address = IPAddress.Parse(options.Bind);
-            kestrel.Listen(address, options.Port, listen => listen.UseAmqp());
+            kestrel.Listen(address, options.Port, listen =>
+            {
+                listeners.Amqp = listen;
+                listen.UseAmqp();
+            });
+            if (options.MetricsPort >= 0)
+            {
+                // Plain HTTP and nothing but /metrics: the AMQP listeners above never reach the HTTP pipeline.
+                kestrel.Listen(address, options.MetricsPort, listen => listeners.Metrics = listen);
+            }
+
             if (options.TlsCertificatePath is { } certificatePath)
             {
                 var certificate = LoadCertificate(certificatePath, options.TlsKeyPath, options.TlsCertificatePassword);
@@ -109,6 +125,11 @@ public static class GatewayApplication
         });
 
         var app = builder.Build();
+        if (options.MetricsPort >= 0)
+        {
+            app.MapMetrics("/metrics", app.Services.GetRequiredService<GatewayMetrics>().Registry);
+        }
+
         queueLog = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Gateway.Queues");
         if (follower is not null)
         {
@@ -139,6 +160,7 @@ public static class GatewayApplication
             Bind = configuration[nameof(GatewayOptions.Bind)] ?? defaults.Bind,
             Port = Parse(configuration, nameof(GatewayOptions.Port), defaults.Port),
             TlsPort = Parse(configuration, nameof(GatewayOptions.TlsPort), defaults.TlsPort),
+            MetricsPort = Parse(configuration, nameof(GatewayOptions.MetricsPort), defaults.MetricsPort),
             TlsCertificatePath = configuration[nameof(GatewayOptions.TlsCertificatePath)] ?? defaults.TlsCertificatePath,
             TlsKeyPath = configuration[nameof(GatewayOptions.TlsKeyPath)] ?? defaults.TlsKeyPath,
             TlsCertificatePassword = configuration[nameof(GatewayOptions.TlsCertificatePassword)] ?? defaults.TlsCertificatePassword,
@@ -189,12 +211,33 @@ public static class GatewayApplication
         where T : IParsable<T> =>
         configuration[key] is { } text ? T.Parse(text, System.Globalization.CultureInfo.InvariantCulture) : fallback;
 
-    /// <summary>The AMQP endpoints Kestrel actually bound (port 0 resolves to the chosen port).</summary>
+    /// <summary>The endpoints Kestrel actually bound, AMQP and metrics (port 0 resolves to the chosen port).</summary>
     public static IReadOnlyList<string> GetListeningAddresses(this WebApplication app) =>
         app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses.ToList() ?? [];
+
+    /// <summary>The plain AMQP port Kestrel bound (port 0 resolves to the chosen port), once started.</summary>
+    public static int GetAmqpPort(this WebApplication app) =>
+        app.Services.GetRequiredService<GatewayListeners>().Amqp!.IPEndPoint!.Port;
+
+    /// <summary>The Prometheus scrape URL (http://bind:port/metrics) once started; null when metrics are off.</summary>
+    public static Uri? GetMetricsUrl(this WebApplication app) =>
+        app.Services.GetRequiredService<GatewayListeners>().Metrics?.IPEndPoint is { } endpoint
+            ? new Uri($"http://{endpoint}/metrics")
+            : null;
 
     private static X509Certificate2 LoadCertificate(string path, string? keyPath, string? password) =>
         keyPath is not null
             ? X509Certificate2.CreateFromPemFile(path, keyPath)
             : X509CertificateLoader.LoadPkcs12FromFile(path, password);
+}
+
+/// <summary>
+/// Which Kestrel listener is which: with port 0 both the AMQP and the metrics listener report an http://
+/// address, and Kestrel writes the bound port back into each one's options when it starts.
+/// </summary>
+public sealed class GatewayListeners
+{
+    public ListenOptions? Amqp { get; internal set; }
+
+    public ListenOptions? Metrics { get; internal set; }
 }

@@ -6,11 +6,17 @@ using Microsoft.Extensions.Logging;
 var app = await GatewayApplication.BuildAsync(args);
 await app.StartAsync();
 var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Gateway.Host");
-foreach (var address in app.GetListeningAddresses())
+var metricsUrl = app.GetMetricsUrl();
+#pragma warning disable CA1848 // start-up lines; a LoggerMessage delegate buys nothing here
+foreach (var address in app.GetListeningAddresses().Where(a => new Uri(a).Port != metricsUrl?.Port))
 {
-#pragma warning disable CA1848 // one start-up line; a LoggerMessage delegate buys nothing here
     logger.LogInformation("Gateway listening on {Address}", address.Replace("http://", "amqp://", StringComparison.Ordinal));
-#pragma warning restore CA1848
 }
+
+if (metricsUrl is not null)
+{
+    logger.LogInformation("Prometheus metrics on {Url}", metricsUrl);
+}
+#pragma warning restore CA1848
 
 await app.WaitForShutdownAsync();

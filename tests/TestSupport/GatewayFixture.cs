@@ -27,9 +27,8 @@ public sealed class GatewayFixture : IAsyncDisposable
         _ownsDataDir = ownsDataDir;
         Time = time;
         Logs = logs;
-        // The plain AMQP listener (an AMQPS listener, when configured, reports as https://).
-        var address = app.GetListeningAddresses().First(a => a.StartsWith("http://", StringComparison.Ordinal));
-        Port = new Uri(address).Port;
+        Port = app.GetAmqpPort();
+        MetricsUrl = app.GetMetricsUrl();
         Metrics = app.Services.GetRequiredService<GatewayMetrics>();
         Metadata = app.Services.GetRequiredService<IMetadataStore>();
         Log = app.Services.GetRequiredService<Gateway.Log.IMessageLog>();
@@ -49,6 +48,12 @@ public sealed class GatewayFixture : IAsyncDisposable
     public IMetadataStore Metadata { get; }
 
     public int Port { get; }
+
+    /// <summary>Every endpoint Kestrel bound (AMQP, AMQPS, metrics).</summary>
+    public IReadOnlyList<string> ListeningAddresses => _app.GetListeningAddresses();
+
+    /// <summary>The gateway's Prometheus scrape URL (on a free port), or null when a test turned metrics off.</summary>
+    public Uri? MetricsUrl { get; }
 
     public string AmqpUri => $"amqp://guest:guest@127.0.0.1:{Port}/";
 
@@ -79,7 +84,7 @@ public sealed class GatewayFixture : IAsyncDisposable
         dataDir ??= Directory.CreateTempSubdirectory("gateway-test-").FullName;
         var time = fakeTime ? new FakeTimeProvider(DateTimeOffset.UtcNow) : null;
         var logs = new CapturingLoggerProvider();
-        string[] args = ["--port", "0", "--bind", "127.0.0.1", "--data-dir", dataDir, .. extraArgs];
+        string[] args = ["--port", "0", "--metrics-port", "0", "--bind", "127.0.0.1", "--data-dir", dataDir, .. extraArgs];
         var app = await GatewayApplication.BuildAsync(args, builder =>
         {
             if (time is not null)

@@ -89,6 +89,13 @@ public sealed class TopologyService
     public (string Topic, DispatchQueue Dispatch)? FindQueue(string virtualHost, string name) =>
         _queues.TryGetValue((virtualHost, name), out KnownQueue? known) ? (known.Record.Topic, known.Dispatch) : null;
 
+    /// <summary>
+    /// A snapshot of every queue this gateway serves, with its log topics (a priority queue has one per
+    /// level), for metrics read at scrape time.
+    /// </summary>
+    public IReadOnlyList<ServedQueue> ServedQueues() =>
+        _queues.Select(entry => new ServedQueue(entry.Key.VirtualHost, entry.Key.Queue, entry.Value.Topics(), entry.Value.Dispatch)).ToList();
+
     public IMessageLog Log => _log;
 
     /// <summary>Push delivery for every queue of this gateway (docs/dispatcher.md).</summary>
@@ -703,6 +710,10 @@ public sealed class TopologyService
         /// <summary>The topic a message with <paramref name="priority"/> goes to: the queue's one topic, or a priority queue's level topic.</summary>
         public string TopicFor(byte priority) =>
             Dispatch.Source is PriorityQueueMessages priorities ? priorities.TopicFor(priority) : Record.Topic;
+
+        /// <summary>Every topic holding the queue's messages: the one topic, or each priority level's.</summary>
+        public IReadOnlyList<string> Topics() =>
+            Dispatch.Source is PriorityQueueMessages priorities ? PriorityQueueMessages.LevelTopics(Record.Topic, priorities.MaxPriority) : [Record.Topic];
 
         /// <summary>The queue is gone or replaced: its message-expiry timer and its x-expires lease stop.</summary>
         public void StopTimers()

@@ -42,11 +42,11 @@ internal sealed partial class AmqpChannel
     /// A delayed message that no queue took now: counted in flight like an append and confirmed once the delay store
     /// holds it durably (nacked if it refused it), with the same back-pressure as <see cref="PublishAsync"/>.
     /// </summary>
-    private async ValueTask ConfirmWhenScheduledAsync(Task scheduled, ulong sequence, long bytes, bool refused)
+    private async ValueTask ConfirmWhenScheduledAsync(Task scheduled, ulong sequence, long arrived, long bytes, bool refused)
     {
         Interlocked.Increment(ref _appendsInFlight);
         _connection.AddPublishBytesInFlight(bytes);
-        _lastAppend = CompleteAppendAsync(AfterScheduled(scheduled, append: null), sequence, [], bytes, expires: false, refused);
+        _lastAppend = CompleteAppendAsync(AfterScheduled(scheduled, append: null), sequence, arrived, [], bytes, expires: false, refused);
         if (Volatile.Read(ref _appendsInFlight) >= MaxAppendsInFlight || _connection.PublishBudgetExceeded)
         {
             await _lastAppend;

@@ -60,7 +60,13 @@ internal sealed partial class AmqpChannel
             case AmqpMethodId.BasicAck:
                 {
                     var ack = BasicAck.Read(arguments);
-                    return Acknowledged(id, _delivery?.Ack(ack.DeliveryTag, ack.Multiple), ack.DeliveryTag);
+                    AcknowledgeResult? acked = _delivery?.Ack(ack.DeliveryTag, ack.Multiple);
+                    if (acked is { IsUnknownDeliveryTag: false, Count: > 0 } settled)
+                    {
+                        MessageCounters.Acknowledged(settled.Count);
+                    }
+
+                    return Acknowledged(id, acked, ack.DeliveryTag);
                 }
 
             case AmqpMethodId.BasicNack:
@@ -327,6 +333,7 @@ internal sealed partial class AmqpChannel
                 properties = AmqpMessageFormat.WithDeliveryCount(properties, count);
             }
 
+            channel.MessageCounters.Delivered(delivery.Redelivered);
             Watch(channel._connection.Output.EnqueueMethodWithContent(
                 channel.Number,
                 new BasicDeliver(delivery.ConsumerTag, delivery.DeliveryTag, delivery.Redelivered, exchange, routingKey),
@@ -348,6 +355,7 @@ internal sealed partial class AmqpChannel
                 properties = AmqpMessageFormat.WithDeliveryCount(properties, count);
             }
 
+            channel.MessageCounters.Delivered(delivery.Redelivered);
             channel._connection.Output.EnqueueMethodWithContent(
                 channel.Number,
                 new BasicGetOk(delivery.DeliveryTag, delivery.Redelivered, exchange, routingKey, (uint)Math.Clamp(delivery.MessageCount, 0, uint.MaxValue)),

@@ -53,7 +53,8 @@ internal sealed partial class AmqpChannel
 
         _confirms ??= new PublisherConfirms(
             (deliveryTag, multiple) => SendConfirm(new BasicAck(deliveryTag, multiple)),
-            deliveryTag => SendConfirm(new BasicNack(deliveryTag, multiple: false, requeue: false)));
+            deliveryTag => SendConfirm(new BasicNack(deliveryTag, multiple: false, requeue: false)),
+            arrivedTimestamp => _connection.Metrics.PublishConfirmed(_connection.Time.GetElapsedTime(arrivedTimestamp)));
         return select.NoWait ? ValueTask.CompletedTask : _connection.Output.SendMethodAsync(Number, new ConfirmSelectOk());
     }
 
@@ -93,6 +94,7 @@ internal sealed partial class AmqpChannel
         }
 
         ulong sequence = _confirms is null ? 0 : ++_publishSequence;
+        long arrived = _confirms is null ? 0 : _connection.Time.GetTimestamp();   // for the confirm latency histogram
         // Decoded only when publishing must read a property: headers (routing), user-id, reply-to (direct reply-to), expiration.
         BasicProperties? parsed = (BasicProperties.PeekFlags(properties) & PropertiesPublishingReads) != 0 ? BasicProperties.Read(properties) : null;
         PublishRoute route;
@@ -185,7 +187,7 @@ internal sealed partial class AmqpChannel
         if (route.Topics.Count == 0 && publish.Exchange.Length == 0 && _connection.DirectReplies.Find(publish.RoutingKey) is { } requester
             && requester.DeliverReply(publish.RoutingKey, properties, body))
         {
-            _confirms?.Settle(sequence, stored: true, moreInFlight: Volatile.Read(ref _appendsInFlight) > 0);
+            _confirms?.Settle(sequence, stored: true, moreInFlight: Volatile.Read(ref _appendsInFlight) > 0, arrived);
             return;
         }
 
@@ -199,12 +201,12 @@ internal sealed partial class AmqpChannel
 
             if (scheduled is not null)
             {
-                await ConfirmWhenScheduledAsync(scheduled, sequence, envelope.Length + body.Length, route.Refused);
+                await ConfirmWhenScheduledAsync(scheduled, sequence, arrived, envelope.Length + body.Length, route.Refused);
                 return;
             }
 
             // A message refused by a full queue was routed (no return) but not taken: RabbitMQ nacks it.
-            _confirms?.Settle(sequence, stored: !route.Refused, moreInFlight: Volatile.Read(ref _appendsInFlight) > 0);
+            _confirms?.Settle(sequence, stored: !route.Refused, moreInFlight: Volatile.Read(ref _appendsInFlight) > 0, arrived);
             return;
         }
 
@@ -233,7 +235,7 @@ internal sealed partial class AmqpChannel
         long bytes = message.Properties.Length + message.Body.Length;
         Interlocked.Increment(ref _appendsInFlight);
         _connection.AddPublishBytesInFlight(bytes);
-        _lastAppend = CompleteAppendAsync(append, sequence, route.Queues, bytes, expires, refused: route.Refused);
+        _lastAppend = CompleteAppendAsync(append, sequence, arrived, route.Queues, bytes, expires, refused: route.Refused);
         if (Volatile.Read(ref _appendsInFlight) >= MaxAppendsInFlight || _connection.PublishBudgetExceeded)
         {
             // The log writes in arrival order, so once this channel's last append is durable every earlier
@@ -244,13 +246,14 @@ internal sealed partial class AmqpChannel
 
     /// <summary>Once the log answers: wake the destination queues and settle the confirm (ack when durable, nack when refused; a log line either way when refused).</summary>
     private async Task CompleteAppendAsync(
-        Task<AppendResult> append, ulong sequence, IReadOnlyList<DispatchQueue> queues, long bytes, bool expires, bool refused)
+        Task<AppendResult> append, ulong sequence, long arrived, IReadOnlyList<DispatchQueue> queues, long bytes, bool expires, bool refused)
     {
         bool stored;
         try
         {
             await append.ConfigureAwait(false);
             stored = true;
+            MessageCounters.Published(1);
             foreach (DispatchQueue queue in queues)
             {
                 queue.NotifyMessagesAppended(expires);   // readable now: wake delivery to its consumers (and its expiry timer)
@@ -268,7 +271,7 @@ internal sealed partial class AmqpChannel
         }
 
         // Stored in some queues but refused by a full one: still a nack, as RabbitMQ's confirm for the message is.
-        _confirms?.Settle(sequence, stored && !refused, moreInFlight: Volatile.Read(ref _appendsInFlight) > 0);
+        _confirms?.Settle(sequence, stored && !refused, moreInFlight: Volatile.Read(ref _appendsInFlight) > 0, arrived);
     }
 
     /// <summary>

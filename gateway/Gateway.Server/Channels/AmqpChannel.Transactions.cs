@@ -138,6 +138,7 @@ internal sealed partial class AmqpChannel
         }
 
         await AppendCommittedAsync(topology, messages);
+        MessageCounters.Published(messages.Count);
         foreach ((IReadOnlyList<DispatchQueue> queues, bool expires) in woken)
         {
             foreach (DispatchQueue queue in queues)

@@ -1,3 +1,4 @@
+using Gateway.Broker.Topology;
 using Gateway.Server.Connections;
 using Gateway.Server.Metrics;
 using Microsoft.AspNetCore.Connections;
@@ -16,7 +17,8 @@ public static class AmqpGatewayExtensions
     {
         services.AddSingleton(options);
         services.TryAddSingleton(TimeProvider.System);
-        services.TryAddSingleton(sp => new GatewayMetrics(sp.GetService<System.Diagnostics.Metrics.IMeterFactory>()));
+        // With a topology registered (the host), its queues' gauges are part of the scrape.
+        services.TryAddSingleton(sp => new GatewayMetrics(sp.GetService<System.Diagnostics.Metrics.IMeterFactory>(), sp.GetService<TopologyService>()));
         services.TryAddSingleton<AmqpConnectionHandler>();
         return services;
     }

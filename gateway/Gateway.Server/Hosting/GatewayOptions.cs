@@ -13,6 +13,12 @@ public sealed record GatewayOptions
     /// <summary>AMQP port. Default 5672; 0 picks a free port (tests).</summary>
     public int Port { get; init; } = 5672;
 
+    /// <summary>
+    /// HTTP port serving GET /metrics in the Prometheus text format, on <see cref="Bind"/>. Default 15692,
+    /// the port of RabbitMQ's rabbitmq_prometheus plugin; 0 picks a free port (tests); negative (-1) turns it off.
+    /// </summary>
+    public int MetricsPort { get; init; } = 15692;
+
     /// <summary>AMQPS port, used only when <see cref="TlsCertificatePath"/> is set. Default 5671.</summary>
     public int TlsPort { get; init; } = 5671;
 

@@ -19,30 +19,38 @@ namespace Gateway.Server.Publishing;
 internal sealed class PublisherConfirms
 {
     private readonly Lock _lock = new();
-    private readonly Dictionary<ulong, bool> _settled = [];   // sequence number -> stored (ack) or refused (nack), not yet sent
+    // sequence number -> stored (ack) or refused (nack), and when its publish arrived; not yet sent
+    private readonly Dictionary<ulong, (bool Stored, long ArrivedTimestamp)> _settled = [];
     private readonly Action<ulong, bool> _sendAck;
     private readonly Action<ulong> _sendNack;
+    private readonly Action<long>? _acked;
     private ulong _nextToSend = 1;   // lowest sequence number whose confirm has not been sent
     private bool _flushQueued;
 
     /// <param name="sendAck">Enqueues basic.ack(deliveryTag, multiple) without waiting; called under the lock.</param>
     /// <param name="sendNack">Enqueues basic.nack(deliveryTag, multiple=false, requeue=false); called under the lock.</param>
-    public PublisherConfirms(Action<ulong, bool> sendAck, Action<ulong> sendNack)
+    /// <param name="acked">
+    /// Told, once per message, the arrival timestamp (<see cref="TimeProvider.GetTimestamp"/>) of each message whose ack
+    /// goes out in this flush, for the confirm latency histogram; called under the lock, so it must be cheap.
+    /// </param>
+    public PublisherConfirms(Action<ulong, bool> sendAck, Action<ulong> sendNack, Action<long>? acked = null)
     {
         _sendAck = sendAck;
         _sendNack = sendNack;
+        _acked = acked;
     }
 
     /// <summary>
     /// Records the outcome of <paramref name="sequence"/>. <paramref name="moreInFlight"/> says whether
     /// other appends of the channel are still waiting for the log: if not, everything sendable goes now.
+    /// <paramref name="arrivedTimestamp"/> is when the publish arrived, handed back to the acked callback.
     /// </summary>
-    public void Settle(ulong sequence, bool stored, bool moreInFlight)
+    public void Settle(ulong sequence, bool stored, bool moreInFlight, long arrivedTimestamp = 0)
     {
         bool queueFlush = false;
         lock (_lock)
         {
-            _settled[sequence] = stored;
+            _settled[sequence] = (stored, arrivedTimestamp);
             if (!moreInFlight)
             {
                 SendSettledPrefix();
@@ -75,11 +83,12 @@ internal sealed class PublisherConfirms
     private void SendSettledPrefix()
     {
         ulong runStart = 0;   // first number of the run of stored messages not yet acked, 0 for none
-        while (_settled.Remove(_nextToSend, out bool stored))
+        while (_settled.Remove(_nextToSend, out (bool Stored, long ArrivedTimestamp) outcome))
         {
-            if (stored)
+            if (outcome.Stored)
             {
                 runStart = runStart == 0 ? _nextToSend : runStart;
+                _acked?.Invoke(outcome.ArrivedTimestamp);
             }
             else
             {

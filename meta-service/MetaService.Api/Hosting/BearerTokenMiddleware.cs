@@ -5,7 +5,8 @@ using MetaService.Api.Logging;
 namespace MetaService.Api.Hosting;
 
 /// <summary>
-/// Every request needs <c>Authorization: Bearer &lt;token&gt;</c> except <c>GET /healthz</c>; anything else
+/// Every request needs <c>Authorization: Bearer &lt;token&gt;</c> except <c>GET /healthz</c> and <c>GET /metrics</c>
+/// (for Prometheus scrapers, which carry no token; see <see cref="MetaServiceMetrics"/>); anything else
 /// is 401. The comparison is constant-time over SHA-256 digests, so neither the content nor the length
 /// of the configured token leaks through timing.
 /// </summary>
@@ -44,7 +45,7 @@ internal sealed class BearerTokenMiddleware
 
     private static bool IsPublic(HttpRequest request) =>
         (HttpMethods.IsGet(request.Method) || HttpMethods.IsHead(request.Method)) &&
-        request.Path.Equals("/healthz", StringComparison.Ordinal);
+        (request.Path.Equals("/healthz", StringComparison.Ordinal) || request.Path.Equals(MetaServiceMetrics.Path, StringComparison.Ordinal));
 
     /// <summary>Null when the header carries the token; otherwise why not (for the log, never the token).</summary>
     private string? Check(string header)

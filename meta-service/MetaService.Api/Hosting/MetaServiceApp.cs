@@ -4,6 +4,7 @@ using MetaService.Api.Logging;
 using MetaService.Contracts;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
+using Prometheus;
 
 namespace MetaService.Api.Hosting;
 
@@ -49,10 +50,14 @@ public static class MetaServiceApp
         var revision = (await store.GetSnapshotAsync(cancellationToken)).Revision;
         MetaServiceLog.StoreReady(logger, options.UsesPostgres ? "PostgreSQL" : "SQLite", StoreLocation(options), revision);
 
+        var metrics = MetaServiceMetrics.Create(store);
+        // Outermost, so requests refused by the token check or failed in a handler are counted too.
+        app.UseHttpMetrics(o => o.SetMetricFactory(Prometheus.Metrics.WithCustomRegistry(metrics)));
         app.UseMiddleware<UnhandledErrorMiddleware>();
         app.UseMiddleware<BearerTokenMiddleware>();
 
         app.MapGet("/healthz", () => TypedResults.Text("ok"));
+        app.MapMetrics(MetaServiceMetrics.Path, metrics);
         // Handlers take the store as [FromServices]: IMetadataStore has a BindAsync method, which minimal APIs
         // would otherwise mistake for a custom parameter binder.
         var api = app.MapGroup("/api").AddEndpointFilter<StoreRefusalFilter>();

@@ -12,6 +12,7 @@ public sealed class OptionsTests
 
         Assert.Equal(5672, options.Port);
         Assert.Equal(5671, options.TlsPort);
+        Assert.Equal(15692, options.MetricsPort);   // rabbitmq_prometheus's port
         Assert.Equal((ushort)2047, options.ChannelMax);
         Assert.Equal(131072u, options.FrameMax);
         Assert.Equal((ushort)60, options.HeartbeatSeconds);
@@ -23,7 +24,7 @@ public sealed class OptionsTests
     [Fact]
     public void Command_line_switches_set_ports_data_dir_and_metadata()
     {
-        string[] args = ["--port", "5673", "--tls-port", "5674", "--data-dir", "/tmp/gw-b", "--metadata", "http://meta:8080", "--heartbeat", "30"];
+        string[] args = ["--port", "5673", "--tls-port", "5674", "--metrics-port", "-1", "--data-dir", "/tmp/gw-b", "--metadata", "http://meta:8080", "--heartbeat", "30"];
         var configuration = new ConfigurationBuilder()
             .AddCommandLine(args, GatewayApplication.SwitchMappings.ToDictionary(kv => kv.Key, kv => kv.Value))
             .Build();
@@ -32,6 +33,7 @@ public sealed class OptionsTests
 
         Assert.Equal(5673, options.Port);
         Assert.Equal(5674, options.TlsPort);
+        Assert.Equal(-1, options.MetricsPort);
         Assert.Equal("/tmp/gw-b", options.DataDir);
         Assert.Equal("http://meta:8080", options.Metadata);
         Assert.Equal((ushort)30, options.HeartbeatSeconds);

@@ -1,0 +1,91 @@
+using Gateway.Broker.Topology;
+using Prometheus;
+
+namespace Gateway.Server.Metrics;
+
+/// <summary>
+/// Per-queue gauges, read from the topology and the log when Prometheus scrapes: nothing is counted on
+/// the message paths, and an idle queue costs one stats read per scrape. Cardinality is bounded by the
+/// queues this gateway serves: a deleted queue's series are removed at the next scrape.
+/// </summary>
+internal sealed class QueueMetrics
+{
+    private static readonly string[] QueueLabels = ["vhost", "queue"];
+
+    private readonly TopologyService _topology;
+    private readonly Gauge _ready;
+    private readonly Gauge _unacknowledged;
+    private readonly Gauge _consumers;
+    private readonly Gauge _longestWait;
+    private readonly Lock _lock = new();   // concurrent scrapes would otherwise race on removing vanished series
+    private HashSet<(string VirtualHost, string Queue)> _exported = [];
+
+    private QueueMetrics(IMetricFactory factory, TopologyService topology)
+    {
+        _topology = topology;
+        _ready = factory.CreateGauge("gateway_queue_messages_ready", "Messages ready for delivery.", QueueLabels);
+        _unacknowledged = factory.CreateGauge("gateway_queue_messages_unacked", "Messages delivered and not yet acknowledged.", QueueLabels);
+        _consumers = factory.CreateGauge("gateway_queue_consumers", "Consumers on the queue.", QueueLabels);
+        _longestWait = factory.CreateGauge(
+            "gateway_queue_longest_wait_dispatches",
+            "Most dispatches (bursts of any queue) between this queue being scheduled and served: the fairness signal (docs/dispatcher.md).",
+            QueueLabels);
+    }
+
+    public static void Register(IMetricFactory factory, CollectorRegistry registry, TopologyService topology)
+    {
+        var metrics = new QueueMetrics(factory, topology);
+        registry.AddBeforeCollectCallback(metrics.Update);
+    }
+
+    private void Update()
+    {
+        lock (_lock)
+        {
+            var exported = new HashSet<(string VirtualHost, string Queue)>();
+            foreach (ServedQueue queue in _topology.ServedQueues())
+            {
+                if (!TryReadCounts(queue, out long ready, out long unacknowledged))
+                {
+                    continue;   // deleted since the snapshot, or the log is closing: its series go below
+                }
+
+                string[] labels = [queue.VirtualHost, queue.Name];
+                _ready.WithLabels(labels).Set(ready);
+                _unacknowledged.WithLabels(labels).Set(unacknowledged);
+                _consumers.WithLabels(labels).Set(queue.Dispatch.ConsumerCount);
+                _longestWait.WithLabels(labels).Set(queue.Dispatch.LongestWait);
+                exported.Add((queue.VirtualHost, queue.Name));
+            }
+
+            foreach ((string virtualHost, string name) in _exported.Except(exported))
+            {
+                _ready.RemoveLabelled(virtualHost, name);
+                _unacknowledged.RemoveLabelled(virtualHost, name);
+                _consumers.RemoveLabelled(virtualHost, name);
+                _longestWait.RemoveLabelled(virtualHost, name);
+            }
+
+            _exported = exported;
+        }
+    }
+
+    private bool TryReadCounts(ServedQueue queue, out long ready, out long unacknowledged)
+    {
+        (ready, unacknowledged) = (0, 0);
+        try
+        {
+            ready = queue.Dispatch.Source.Ready;
+            foreach (string topic in queue.Topics)
+            {
+                unacknowledged += _topology.Log.GetStats(topic).InFlight;
+            }
+
+            return true;
+        }
+        catch (Exception ex) when (ex is KeyNotFoundException or ObjectDisposedException)
+        {
+            return false;
+        }
+    }
+}
