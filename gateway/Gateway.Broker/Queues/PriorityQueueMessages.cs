@@ -197,13 +197,8 @@ public sealed class PriorityQueueMessages : IQueueMessages, IDisposable
 
     public bool Return(long offset) => Level(offset, out long levelOffset) is { } level && level.Return(levelOffset);
 
-    public bool AcceptsPublish(long bodyBytes = 0, int alreadyAccepted = 0, long alreadyAcceptedBytes = 0)
-    {
-        QueueArguments arguments = Arguments;
-        return arguments.Overflow == QueueOverflow.DropHead
-            || ((arguments.MaxLength is not { } max || Ready + alreadyAccepted < max)
-                && (arguments.MaxLengthBytes is not { } maxBytes || ReadyBodyBytes + alreadyAcceptedBytes + bodyBytes <= maxBytes));
-    }
+    public bool AcceptsPublish(long bodyBytes = 0, int alreadyAccepted = 0, long alreadyAcceptedBytes = 0) =>
+        Arguments.Accepts(Ready, ReadyBodyBytes, bodyBytes, alreadyAccepted, alreadyAcceptedBytes);
 
     private bool MayExpire => Arguments.HasMessageTtl || _expiringMessagesSeen;
 
@@ -269,14 +264,12 @@ public sealed class PriorityQueueMessages : IQueueMessages, IDisposable
         while (true)
         {
             QueueArguments arguments = Arguments;
-            long excess = arguments.MaxLength is { } maxLength ? Ready - maxLength : 0;
-            bool overBytes = arguments.MaxLengthBytes is { } maxBytes && ReadyBodyBytes > maxBytes;
-            if (excess <= 0 && !overBytes)
+            long toDrop = arguments.ToDropFromHead(Ready, ReadyBodyBytes);
+            if (toDrop <= 0)
             {
                 return;
             }
 
-            long toDrop = Math.Max(excess, 1);
             bool droppedAny = false;
             for (int level = _levels.Length - 1; level >= 0 && toDrop > 0; level--)
             {

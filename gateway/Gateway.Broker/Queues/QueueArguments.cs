@@ -28,6 +28,27 @@ public sealed record QueueArguments(
     /// <summary>Whether the queue has a length limit, in messages or in body bytes.</summary>
     public bool HasLengthLimit => MaxLength is not null || MaxLengthBytes is not null;
 
+    /// <summary>
+    /// Whether a queue holding <paramref name="ready"/> messages of <paramref name="readyBodyBytes"/> body bytes
+    /// takes one more of <paramref name="bodyBytes"/>: always under drop-head (it trims afterwards); under
+    /// reject-publish(-dlx), as RabbitMQ 3.10 decides (checked), full by count at x-max-length and by bytes when
+    /// this body would take it past x-max-length-bytes. A transaction's commit adds what it already accepted.
+    /// </summary>
+    public bool Accepts(long ready, long readyBodyBytes, long bodyBytes = 0, int alreadyAccepted = 0, long alreadyAcceptedBytes = 0) =>
+        Overflow == QueueOverflow.DropHead
+        || ((MaxLength is not { } max || ready + alreadyAccepted < max)
+            && (MaxLengthBytes is not { } maxBytes || readyBodyBytes + alreadyAcceptedBytes + bodyBytes <= maxBytes));
+
+    /// <summary>
+    /// How many messages drop-head should drop from the head now: the excess over x-max-length, or one at a
+    /// time while over x-max-length-bytes (each dropped body changes the count); 0 within both limits.
+    /// </summary>
+    public long ToDropFromHead(long ready, long readyBodyBytes)
+    {
+        long excess = MaxLength is { } maxLength ? ready - maxLength : 0;
+        return excess > 0 ? excess : MaxLengthBytes is { } maxBytes && readyBodyBytes > maxBytes ? 1 : 0;
+    }
+
     /// <summary>Whether messages can expire in this queue by its own x-message-ttl (per-message expiration aside).</summary>
     public bool HasMessageTtl => MessageTtl is not null;
 

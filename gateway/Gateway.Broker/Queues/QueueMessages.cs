@@ -247,25 +247,14 @@ public sealed class QueueMessages : IQueueMessages, IDisposable
     }
 
     /// <summary>
-    /// Whether a new message may be enqueued: false when the queue is at its x-max-length and its
-    /// x-overflow is reject-publish(-dlx). Checked at routing time, so concurrent publishers may overshoot
+    /// Whether a new message may be enqueued (<see cref="QueueArguments.Accepts"/>): false when the queue is full
+    /// and its x-overflow is reject-publish(-dlx). Checked at routing time, so concurrent publishers may overshoot
     /// by the appends in flight (RabbitMQ serialises them in the queue process).
     /// <paramref name="alreadyAccepted"/> counts messages of the same atomic batch (a tx.commit) accepted
     /// before this one and not yet appended: RabbitMQ's queue receives them one by one.
     /// </summary>
-    public bool AcceptsPublish(long bodyBytes = 0, int alreadyAccepted = 0, long alreadyAcceptedBytes = 0)
-    {
-        QueueArguments arguments = Arguments;
-        if (arguments.Overflow == QueueOverflow.DropHead)
-        {
-            return true;
-        }
-
-        // RabbitMQ 3.10 (checked): full by count at the limit; by bytes when this body would take it past the
-        // limit. A transaction's commit counts the messages it already gave the queue.
-        return (arguments.MaxLength is not { } max || Ready + alreadyAccepted < max)
-            && (arguments.MaxLengthBytes is not { } maxBytes || ReadyBodyBytes + alreadyAcceptedBytes + bodyBytes <= maxBytes);
-    }
+    public bool AcceptsPublish(long bodyBytes = 0, int alreadyAccepted = 0, long alreadyAcceptedBytes = 0) =>
+        Arguments.Accepts(Ready, ReadyBodyBytes, bodyBytes, alreadyAccepted, alreadyAcceptedBytes);
 
     /// <summary>queue.purge: settles every ready message (in-flight ones stay) and returns how many.</summary>
     public long Purge()
@@ -320,16 +309,13 @@ public sealed class QueueMessages : IQueueMessages, IDisposable
     {
         while (true)
         {
-            QueueArguments arguments = Arguments;
-            long excess = arguments.MaxLength is { } maxLength ? Ready - maxLength : 0;
-            bool overBytes = arguments.MaxLengthBytes is { } maxBytes && ReadyBodyBytes > maxBytes;
-            if (excess <= 0 && !overBytes)
+            long toDrop = Arguments.ToDropFromHead(Ready, ReadyBodyBytes);
+            if (toDrop <= 0)
             {
                 return;
             }
 
-            int batch = excess > 0 ? (int)Math.Min(excess, ExpireBatch) : 1;
-            IReadOnlyList<TakenMessage> dropped = TakeReadyWhile(batch, _ => true);
+            IReadOnlyList<TakenMessage> dropped = TakeReadyWhile((int)Math.Min(toDrop, ExpireBatch), _ => true);
             if (dropped.Count == 0)
             {
                 return;
