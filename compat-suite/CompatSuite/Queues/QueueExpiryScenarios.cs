@@ -48,4 +48,17 @@ public sealed class QueueExpiryScenarios
         var gone = await Assert.ThrowsAsync<OperationInterruptedException>(() => probe.QueueDeclarePassiveAsync(consumed));
         Assert.Equal(404, gone.ShutdownReason!.ReplyCode);
     }
+
+    [Fact]
+    public async Task The_longest_x_expires_is_accepted_and_the_queue_works()
+    {
+        await using var connection = await Broker.ConnectAsync();
+        await using var channel = await connection.CreateChannelAsync();
+        string queue = Scenario.Unique("expires-max");
+        await channel.QueueDeclareAsync(queue, durable: false, exclusive: false, autoDelete: false,
+            new Dictionary<string, object?> { ["x-expires"] = 4294967295L });   // 2^32-1 ms, the largest RabbitMQ accepts
+        await channel.BasicPublishAsync("", queue, new byte[] { 1 });
+        Assert.NotNull(await channel.BasicGetAsync(queue, autoAck: true));
+        await channel.QueueDeleteAsync(queue);
+    }
 }

@@ -7,10 +7,16 @@ namespace Gateway.Broker.Queues;
 /// </summary>
 internal sealed class QueueLease : IDisposable
 {
+    // x-expires may be up to 2^32-1 ms, one more than a timer can wait: the timer runs at most this far ahead
+    // and, when it fires early, is set again for the rest of the period.
+    private static readonly TimeSpan LongestTimer = TimeSpan.FromHours(1);
+
     private readonly TimeSpan _period;
+    private readonly TimeProvider _time;
     private readonly Func<bool> _inUse;
     private readonly Action _expire;
     private readonly ITimer _timer;
+    private long _deadline;   // Unix ms the queue expires at unless used before
     private int _expired;
 
     /// <param name="inUse">Whether consumers are attached now (the lease is then only renewed when they go).</param>
@@ -18,9 +24,11 @@ internal sealed class QueueLease : IDisposable
     public QueueLease(TimeSpan period, TimeProvider time, Func<bool> inUse, Action expire)
     {
         _period = period;
+        _time = time;
         _inUse = inUse;
         _expire = expire;
-        _timer = time.CreateTimer(static state => ((QueueLease)state!).OnTimer(), this, period, Timeout.InfiniteTimeSpan);
+        _timer = time.CreateTimer(static state => ((QueueLease)state!).OnTimer(), this, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
+        Renew();
     }
 
     /// <summary>The queue was used: a full period starts again.</summary>
@@ -28,7 +36,8 @@ internal sealed class QueueLease : IDisposable
     {
         if (Volatile.Read(ref _expired) == 0)
         {
-            _timer.Change(_period, Timeout.InfiniteTimeSpan);
+            Volatile.Write(ref _deadline, _time.GetUtcNow().ToUnixTimeMilliseconds() + (long)_period.TotalMilliseconds);
+            _timer.Change(_period < LongestTimer ? _period : LongestTimer, Timeout.InfiniteTimeSpan);
         }
     }
 
@@ -36,6 +45,13 @@ internal sealed class QueueLease : IDisposable
 
     private void OnTimer()
     {
+        long remaining = Volatile.Read(ref _deadline) - _time.GetUtcNow().ToUnixTimeMilliseconds();
+        if (remaining > 0)
+        {
+            _timer.Change(TimeSpan.FromMilliseconds(Math.Min(remaining, (long)LongestTimer.TotalMilliseconds)), Timeout.InfiniteTimeSpan);
+            return;
+        }
+
         if (!_inUse() && Interlocked.Exchange(ref _expired, 1) == 0)
         {
             _expire();
