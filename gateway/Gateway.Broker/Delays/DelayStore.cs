@@ -32,8 +32,6 @@ public sealed class DelayStore : IAsyncDisposable
     /// <summary>How long a message whose move the log refused waits before it is tried again.</summary>
     public static readonly TimeSpan RetryDelay = TimeSpan.FromSeconds(1);
 
-    // Timers run at most this far ahead (a delay may be 49 days); an early wake-up finds nothing due and re-arms.
-    private static readonly TimeSpan LongestTimer = TimeSpan.FromHours(1);
     private const int MoveBatch = 256;
     private const int TakeBatch = 1024;
 
@@ -277,8 +275,7 @@ public sealed class DelayStore : IAsyncDisposable
             return;
         }
 
-        TimeSpan dueIn = TimeSpan.FromMilliseconds(delay);
-        _timer.Change(dueIn < LongestTimer ? dueIn : LongestTimer, Timeout.InfiniteTimeSpan);
+        _timer.Change(TimerStep.Toward(delay), Timeout.InfiniteTimeSpan);   // an early wake-up finds nothing due and re-arms
     }
 
     /// <summary>Moves up to one batch of due messages, in due order; true if it moved a full batch (more may be due).</summary>

@@ -1,3 +1,5 @@
+using Gateway.Broker.Delays;
+
 namespace Gateway.Broker.Queues;
 
 /// <summary>
@@ -10,11 +12,6 @@ namespace Gateway.Broker.Queues;
 /// <param name="sweep">Drops what has expired and returns when the next message expires (Unix ms), or <see cref="long.MaxValue"/> if none will.</param>
 internal sealed class ExpirySweeps(TimeProvider time, Func<long> sweep) : IDisposable
 {
-    // A timer cannot be set beyond about 49 days, and an expiration can be any 64-bit number of milliseconds
-    // (RabbitMQ 3.10 accepts 2^32 and more): the timer is set at most this far ahead, and an early sweep finds
-    // nothing expired and sets it again.
-    private static readonly TimeSpan LongestTimer = TimeSpan.FromHours(1);
-
     private readonly Lock _timerLock = new();
     private ITimer? _timer;
     private long _timerDue = long.MaxValue;   // Unix ms the timer is set for; MaxValue: not set
@@ -69,8 +66,8 @@ internal sealed class ExpirySweeps(TimeProvider time, Func<long> sweep) : IDispo
                 return;
             }
 
-            long untilDue = Math.Clamp(due - time.GetUtcNow().ToUnixTimeMilliseconds(), 0, (long)LongestTimer.TotalMilliseconds);
-            TimeSpan delay = TimeSpan.FromMilliseconds(untilDue);
+            // An expiration may lie beyond a timer's range: an early sweep finds nothing expired and sets it again.
+            TimeSpan delay = TimerStep.Toward(due - time.GetUtcNow().ToUnixTimeMilliseconds());
             if (_timer is null)
             {
                 _timer = time.CreateTimer(static state => ((ExpirySweeps)state!).OnTimer(), this, delay, Timeout.InfiniteTimeSpan);

@@ -1,3 +1,5 @@
+using Gateway.Broker.Delays;
+
 namespace Gateway.Broker.Queues;
 
 /// <summary>
@@ -7,10 +9,6 @@ namespace Gateway.Broker.Queues;
 /// </summary>
 internal sealed class QueueLease : IDisposable
 {
-    // x-expires may be up to 2^32-1 ms, one more than a timer can wait: the timer runs at most this far ahead
-    // and, when it fires early, is set again for the rest of the period.
-    private static readonly TimeSpan LongestTimer = TimeSpan.FromHours(1);
-
     private readonly TimeSpan _period;
     private readonly TimeProvider _time;
     private readonly Func<bool> _inUse;
@@ -37,7 +35,8 @@ internal sealed class QueueLease : IDisposable
         if (Volatile.Read(ref _expired) == 0)
         {
             Volatile.Write(ref _deadline, _time.GetUtcNow().ToUnixTimeMilliseconds() + (long)_period.TotalMilliseconds);
-            _timer.Change(_period < LongestTimer ? _period : LongestTimer, Timeout.InfiniteTimeSpan);
+            // x-expires may be up to 2^32-1 ms, one more than a timer can wait: fired early, it is set again for the rest.
+            _timer.Change(TimerStep.Toward(_period), Timeout.InfiniteTimeSpan);
         }
     }
 
@@ -48,7 +47,7 @@ internal sealed class QueueLease : IDisposable
         long remaining = Volatile.Read(ref _deadline) - _time.GetUtcNow().ToUnixTimeMilliseconds();
         if (remaining > 0)
         {
-            _timer.Change(TimeSpan.FromMilliseconds(Math.Min(remaining, (long)LongestTimer.TotalMilliseconds)), Timeout.InfiniteTimeSpan);
+            _timer.Change(TimerStep.Toward(remaining), Timeout.InfiniteTimeSpan);
             return;
         }
 
