@@ -198,7 +198,7 @@ public sealed class PriorityQueueMessages : IQueueMessages, IDisposable
     public bool Return(long offset) => Level(offset, out long levelOffset) is { } level && level.Return(levelOffset);
 
     public bool AcceptsPublish(long bodyBytes = 0, int alreadyAccepted = 0, long alreadyAcceptedBytes = 0) =>
-        Arguments.Accepts(Ready, ReadyBodyBytes, bodyBytes, alreadyAccepted, alreadyAcceptedBytes);
+        !Arguments.RefusesWhenFull || Arguments.Accepts(Ready, ReadyBodyBytes, bodyBytes, alreadyAccepted, alreadyAcceptedBytes);
 
     private bool MayExpire => Arguments.HasMessageTtl || _expiringMessagesSeen;
 

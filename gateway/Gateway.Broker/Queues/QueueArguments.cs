@@ -35,9 +35,15 @@ public sealed record QueueArguments(
     /// this body would take it past x-max-length-bytes. A transaction's commit adds what it already accepted.
     /// </summary>
     public bool Accepts(long ready, long readyBodyBytes, long bodyBytes = 0, int alreadyAccepted = 0, long alreadyAcceptedBytes = 0) =>
-        Overflow == QueueOverflow.DropHead
+        !RefusesWhenFull
         || ((MaxLength is not { } max || ready + alreadyAccepted < max)
             && (MaxLengthBytes is not { } maxBytes || readyBodyBytes + alreadyAcceptedBytes + bodyBytes <= maxBytes));
+
+    /// <summary>
+    /// Whether a publish can be refused at all (a length limit with reject-publish(-dlx)): the publish path asks
+    /// this first, so a queue without one costs no count read per message.
+    /// </summary>
+    public bool RefusesWhenFull => HasLengthLimit && Overflow != QueueOverflow.DropHead;
 
     /// <summary>
     /// How many messages drop-head should drop from the head now: the excess over x-max-length, or one at a

@@ -254,7 +254,7 @@ public sealed class QueueMessages : IQueueMessages, IDisposable
     /// before this one and not yet appended: RabbitMQ's queue receives them one by one.
     /// </summary>
     public bool AcceptsPublish(long bodyBytes = 0, int alreadyAccepted = 0, long alreadyAcceptedBytes = 0) =>
-        Arguments.Accepts(Ready, ReadyBodyBytes, bodyBytes, alreadyAccepted, alreadyAcceptedBytes);
+        !Arguments.RefusesWhenFull || Arguments.Accepts(Ready, ReadyBodyBytes, bodyBytes, alreadyAccepted, alreadyAcceptedBytes);
 
     /// <summary>queue.purge: settles every ready message (in-flight ones stay) and returns how many.</summary>
     public long Purge()
