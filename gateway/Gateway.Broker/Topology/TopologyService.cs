@@ -142,13 +142,7 @@ public sealed class TopologyService
                 continue;
             }
 
-            foreach (string topic in TopicsOf(queue))
-            {
-                await _log.CreateTopicAsync(topic, cancellationToken).ConfigureAwait(false);
-            }
-
-            Routing(queue.VirtualHost).AddQueue(queue.Name);
-            Register(queue);
+            await ServeAsync(queue, cancellationToken).ConfigureAwait(false);
         }
 
         foreach (BindingRecord binding in snapshot.Bindings)
@@ -249,14 +243,24 @@ public sealed class TopologyService
 
         QueueRecord stored = await _store.DeclareQueueAsync(new QueueRecord(queue.VirtualHost, name, Durable: true, AutoDelete: false, []), passive: false)
             .ConfigureAwait(false);
-        if (!_log.TopicExists(stored.Topic))
+        await ServeAsync(stored, CancellationToken.None).ConfigureAwait(false);
+        return name;
+    }
+
+    /// <summary>
+    /// This gateway serves a stored queue: its log topics exist (a priority queue's levels too), its dispatch
+    /// state is registered and publishers route to it. At start, at declare, and for a dead-letter queue.
+    /// </summary>
+    private async Task<DispatchQueue> ServeAsync(QueueRecord queue, CancellationToken cancellationToken)
+    {
+        foreach (string topic in TopicsOf(queue))
         {
-            await _log.CreateTopicAsync(stored.Topic).ConfigureAwait(false);
+            await _log.CreateTopicAsync(topic, cancellationToken).ConfigureAwait(false);   // a no-op for an existing topic
         }
 
-        Register(stored);
-        Routing(queue.VirtualHost).AddQueue(name);
-        return name;
+        DispatchQueue dispatch = Register(queue);
+        Routing(queue.VirtualHost).AddQueue(queue.Name);
+        return dispatch;
     }
 
     /// <summary>The routing table publishers of <paramref name="virtualHost"/> read.</summary>
@@ -293,17 +297,8 @@ public sealed class TopologyService
         QueueRecord stored = await _store.DeclareQueueAsync(
             queue with { VirtualHost = session.VirtualHost, ExclusiveOwner = exclusive ? session.OwnerId : null }, passive, cancellationToken).ConfigureAwait(false);
         RequireOwnerOrShared(session, stored);
-        foreach (string topic in TopicsOf(stored))
-        {
-            if (!_log.TopicExists(topic))
-            {
-                await _log.CreateTopicAsync(topic, cancellationToken).ConfigureAwait(false);
-            }
-        }
-
-        DispatchQueue dispatch = Register(stored);
+        DispatchQueue dispatch = await ServeAsync(stored, cancellationToken).ConfigureAwait(false);
         Renew(stored.VirtualHost, stored.Name);   // a redeclare (passive too) is a use for x-expires
-        Routing(session.VirtualHost).AddQueue(stored.Name);
         if (stored.ExclusiveOwner is not null)
         {
             session.AddExclusiveQueue(stored.Name);
