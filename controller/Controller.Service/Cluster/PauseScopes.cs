@@ -12,7 +12,7 @@ internal static class PauseScopes
     /// <summary>
     /// The canonical form of <paramref name="text"/>, or null when it is neither an address nor a block. IPv4 must
     /// be written as four decimal parts: the legacy short forms .NET also accepts ("10.1" = 10.0.0.1) are almost
-    /// always typos here. A block must not have host bits set (10.1.0.0/16, not 10.1.2.3/16).
+    /// always typos here. A block is kept as its network: 10.1.2.3/16 becomes 10.1.0.0/16, the clients it matches.
     /// </summary>
     public static string? CanonicalAddress(string text)
     {
