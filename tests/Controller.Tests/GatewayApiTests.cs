@@ -121,10 +121,15 @@ public sealed class GatewayApiTests : SqliteControllerTest
         await Server.Client.HeartbeatAsync(Reports.Node("gw-1", [Reports.Queue("/", "orders", consumers: 2, ready: 1)]));
         var state = (await Server.Client.GetStateAsync("gw-1", null, TimeSpan.Zero))!;
 
+        long wakes = Server.Cluster.Changes.FiredCount;
         var poll = Server.Client.GetStateAsync("gw-1", state.ETag, TimeSpan.FromMilliseconds(1500));
         await Server.Client.HeartbeatAsync(Reports.Node("gw-1", [Reports.Queue("/", "orders", consumers: 2, ready: 5000, deliverRate: 80)]));
 
         Assert.Null(await poll);
+        Assert.Equal(wakes, Server.Cluster.Changes.FiredCount);
+        // A change of weights does wake.
+        await Server.Client.HeartbeatAsync(Reports.Node("gw-1", [Reports.Queue("/", "orders", consumers: 3)]));
+        Assert.Equal(wakes + 1, Server.Cluster.Changes.FiredCount);
     }
 
     [Fact]

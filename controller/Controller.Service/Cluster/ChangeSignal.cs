@@ -8,10 +8,18 @@ namespace Controller.Service.Cluster;
 internal sealed class ChangeSignal
 {
     private TaskCompletionSource _next = NewSource();
+    private long _fired;
 
     public Task Next => Volatile.Read(ref _next).Task;
 
-    public void Fire() => Interlocked.Exchange(ref _next, NewSource()).TrySetResult();
+    /// <summary>How many times waiters were woken (tests check that what should wake nobody does not).</summary>
+    public long FiredCount => Interlocked.Read(ref _fired);
+
+    public void Fire()
+    {
+        Interlocked.Increment(ref _fired);
+        Interlocked.Exchange(ref _next, NewSource()).TrySetResult();
+    }
 
     // Continuations run on the pool, not inside Fire: a hundred waking polls must not run on the caller's thread.
     private static TaskCompletionSource NewSource() => new(TaskCreationOptions.RunContinuationsAsynchronously);

@@ -45,6 +45,9 @@ public sealed class ControllerServer : IAsyncDisposable
 
     internal ClusterState Cluster => _app.Services.GetRequiredService<ClusterState>();
 
+    internal T Service<T>()
+        where T : notnull => _app.Services.GetRequiredService<T>();
+
     /// <param name="select">Chooses the database (and any other option) on top of the test defaults.</param>
     public static async Task<ControllerServer> StartAsync(Func<ControllerOptions, ControllerOptions> select, string? instanceId = null)
     {
