@@ -62,6 +62,7 @@ public sealed class AdminApiTests : SqliteControllerTest
     [InlineData("""{"vhost":"/","queue":"orders","clientAddress":"10.0.0.1/40"}""", "neither an IP address nor a CIDR block")]
     [InlineData("""{"vhost":"/","queue":""" + "\"orders\"", "")]
     [InlineData("""[1,2,3]""", "")]
+    [InlineData("""null""", "")]
     public async Task Bad_pause_requests_are_400_with_a_detail_and_change_nothing(string body, string detail)
     {
         using var content = new StringContent(body, Encoding.UTF8, "application/json");

@@ -134,6 +134,19 @@ public sealed class SharesTests
         Assert.NotEqual(before.SharesFingerprint, moreConsumers.SharesFingerprint);
     }
 
+    [Fact]
+    public void Polls_for_made_up_nodes_do_not_grow_the_state_cache()
+    {
+        var states = Build(new RuleSet([], [OrdersLimit], []), Reports.Node("a", [Reports.Queue("/", "orders", consumers: 1)]));
+
+        var outsiders = Enumerable.Range(0, 1000).Select(i => states.For($"made-up-{i}")).ToList();
+        states.For("a");
+
+        Assert.All(outsiders, s => Assert.Same(outsiders[0], s));
+        Assert.Equal(60, outsiders[0].ConsumeLimits.Single().SharePerSecond);
+        Assert.Equal(1, states.CachedStates);
+    }
+
     [Theory]
     [InlineData("10.1.2.3", "10.1.2.3")]
     [InlineData(" 10.1.0.0/16 ", "10.1.0.0/16")]

@@ -133,6 +133,12 @@ internal sealed class ClusterState(ControllerStore store, ControllerOptions opti
         string etag;
         lock (_gate)
         {
+            if (_term is null)
+            {
+                // The term ended while the row was written: the next leader reads the node from the database.
+                throw new NotLeaderException("this instance stopped leading during the heartbeat");
+            }
+
             _nodes.TryGetValue(report.NodeId, out var previous);
             _nodes[report.NodeId] = new NodeEntry(report, now, Live: true, NodeLoad.From(report));
             bool membershipChanged = previous is not { Live: true };

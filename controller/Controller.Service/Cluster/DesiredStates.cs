@@ -18,12 +18,15 @@ internal sealed class DesiredStates
     private readonly ImmutableArray<ImmutableArray<ActiveNode>> _consumeActive;
     private readonly ImmutableArray<ImmutableArray<ActiveNode>> _publishActive;
     private readonly ConcurrentDictionary<string, ControlState> _states = new(StringComparer.Ordinal);
+    private readonly HashSet<string> _activeNodes;
+    private ControlState? _outsiderState;
 
     private DesiredStates(RuleSet rules, ImmutableArray<ImmutableArray<ActiveNode>> consumeActive, ImmutableArray<ImmutableArray<ActiveNode>> publishActive)
     {
         Rules = rules;
         _consumeActive = consumeActive;
         _publishActive = publishActive;
+        _activeNodes = [.. consumeActive.Concat(publishActive).SelectMany(active => active).Select(node => node.NodeId)];
         SharesFingerprint = Fingerprint(consumeActive, publishActive);
     }
 
@@ -44,8 +47,19 @@ internal sealed class DesiredStates
             [.. rules.PublishLimits.Select(limit => Shares.PublishActive(limit, liveNodes))]);
     }
 
-    /// <summary>The state of <paramref name="nodeId"/>; a node that is unknown or not live is treated as one that uses no limit.</summary>
-    public ControlState For(string nodeId) => _states.GetOrAdd(nodeId, Compute);
+    /// <summary>
+    /// The state of <paramref name="nodeId"/>; a node that is unknown or not live is treated as one that uses no
+    /// limit. Every node outside all active sets has the same state, so it is computed once: only active nodes
+    /// (a bounded set, all live) get an entry each, and polls naming made-up nodes cannot grow the cache.
+    /// </summary>
+    public ControlState For(string nodeId) =>
+        _activeNodes.Contains(nodeId) ? _states.GetOrAdd(nodeId, Compute) : _outsiderState ??= Compute(OutsiderId);
+
+    /// <summary>States held per node (tests: only active nodes get one).</summary>
+    internal int CachedStates => _states.Count;
+
+    /// <summary>No node is called "" (a heartbeat needs an id), so it is in no active set.</summary>
+    private const string OutsiderId = "";
 
     private ControlState Compute(string nodeId)
     {
