@@ -167,6 +167,16 @@ public sealed class AdminApiTests : SqliteControllerTest
     }
 
     [Fact]
+    public async Task A_json_body_sent_as_a_form_as_curl_does_by_default_is_read_as_json()
+    {
+        using var content = new StringContent("""{"vhost":"/","queue":"orders","messagesPerSecond":3}""", Encoding.UTF8, "application/x-www-form-urlencoded");
+        using var response = await Server.Http.PutAsync(new Uri(ControllerRoutes.ConsumeLimits, UriKind.Relative), content);
+
+        Assert.Equal(HttpStatusCode.Created, response.StatusCode);
+        Assert.Equal([new ConsumeLimit("/", "orders", 3)], await Server.Client.GetConsumeLimitsAsync());
+    }
+
+    [Fact]
     public async Task Status_lists_this_leader_and_the_rules()
     {
         await Server.Client.PauseAsync(new PauseRequest("/", "orders"));

@@ -173,7 +173,11 @@ public sealed class GatewayApiTests : SqliteControllerTest
         Assert.Null(await Server.Client.GetStateAsync("gw-1", state.ETag, TimeSpan.Zero));
 
         using var anonymous = Server.CreateHttpClient(null);
+        Assert.Equal(HttpStatusCode.Unauthorized, (await anonymous.GetAsync(new Uri(ControllerRoutes.Pauses, UriKind.Relative))).StatusCode);
         var text = await anonymous.GetStringAsync(new Uri(ControllerRoutes.Metrics, UriKind.Relative));
+
+        // prometheus-net's request metrics, refused requests included.
+        Assert.Contains(text.Split('\n'), line => line.StartsWith("http_requests_received_total{", StringComparison.Ordinal) && line.Contains("code=\"401\"", StringComparison.Ordinal));
 
         Assert.Equal(1, Sample(text, "controller_leader"));
         Assert.True(Sample(text, "controller_lease_epoch") >= 1);

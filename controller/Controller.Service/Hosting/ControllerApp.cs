@@ -31,6 +31,8 @@ public static class ControllerApp
 
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [] });
         builder.WebHost.UseUrls($"http://{HostForUrl(options.Bind)}:{options.Port}");
+        // A line per request would drown the log: every gateway heartbeats each second and keeps a poll open.
+        builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
         configureLogging?.Invoke(builder.Logging);
 
         var contexts = options.UsesPostgres
@@ -55,7 +57,10 @@ public static class ControllerApp
         ControllerLog.StoreReady(logger, options.UsesPostgres ? "PostgreSQL" : "SQLite", options.UsesPostgres ? Redacted(options.Database!) : Path.GetFullPath(options.SqlitePath));
 
         var metrics = app.Services.GetRequiredService<ControllerMetrics>();
-        // Outermost, so refused and failed requests are counted too; labelled by route template, never by vhost or queue.
+        // Before routing, which is where a body's content type is checked against the endpoint's.
+        app.Use(TreatBodiesAsJson);
+        app.UseRouting();
+        // Outside the rest, so refused and failed requests are counted too; labelled by route template, never by vhost or queue.
         app.UseHttpMetrics(o => o.SetMetricFactory(Metrics.WithCustomRegistry(metrics.Registry)));
         app.UseMiddleware<UnhandledErrorMiddleware>();
         app.UseMiddleware<BearerTokenMiddleware>();
@@ -108,6 +113,22 @@ public static class ControllerApp
                 delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, TimeSpan.FromSeconds(5).Ticks));
             }
         }
+    }
+
+    /// <summary>
+    /// Every /api body is JSON, whatever it is labelled: curl sends -d data as a form unless told otherwise, and
+    /// minimal APIs would answer 415 where the operator only forgot a header.
+    /// </summary>
+    private static Task TreatBodiesAsJson(HttpContext context, RequestDelegate next)
+    {
+        var request = context.Request;
+        if (ApiPaths.IsApi(request.Path) && request.ContentLength is not 0 && !request.HasJsonContentType() &&
+            (request.ContentLength is > 0 || request.Headers.TransferEncoding.Count > 0))
+        {
+            request.ContentType = "application/json";
+        }
+
+        return next(context);
     }
 
     private static string HostForUrl(string bind) =>
