@@ -44,7 +44,7 @@ public sealed class FailoverTests(PostgresFixture postgres) : IAsyncLifetime
         using var anonymous = standby.CreateHttpClient(null);
         Assert.Equal(HttpStatusCode.Unauthorized, (await anonymous.GetAsync(new Uri(ControllerRoutes.Status, UriKind.Relative))).StatusCode);
         Assert.Contains("standby", await anonymous.GetStringAsync(new Uri(ControllerRoutes.Health, UriKind.Relative)), StringComparison.Ordinal);
-        Assert.True(standby.Logs.Contains($"leader is {leader.InstanceId}"), standby.Logs.AllText);
+        await Eventually.TrueAsync(() => standby.Logs.Contains($"leader is {leader.InstanceId}"), TakeOver, "the standby logging the leader");
         Assert.True(leader.Logs.Contains("became LEADER"), leader.Logs.AllText);
         Assert.Equal(0, GatewayApiTests.Sample(await anonymous.GetStringAsync(new Uri(ControllerRoutes.Metrics, UriKind.Relative)), "controller_leader"));
     }
@@ -91,7 +91,7 @@ public sealed class FailoverTests(PostgresFixture postgres) : IAsyncLifetime
         // The old leader answers as a standby now (it still runs: only its renewals stopped) and cannot write.
         using var refused = await leader.Http.GetAsync(new Uri(ControllerRoutes.Pauses, UriKind.Relative));
         Assert.Equal(HttpStatusCode.ServiceUnavailable, refused.StatusCode);
-        Assert.True(leader.Logs.Contains("was not renewed in time"), leader.Logs.AllText);
+        await Eventually.TrueAsync(() => leader.Logs.Contains("was not renewed in time"), TakeOver, "the frozen leader logging its step-down");
         Assert.Equal("orders", Assert.Single(await standby.Client.GetPausesAsync()).Queue);
         // Lease + a renewal interval is the design; allow a lot more for a loaded machine, but not "never".
         Assert.True(took < TakeOver, $"take-over took {took}");
