@@ -65,29 +65,42 @@ internal sealed class ClusterState(ControllerStore store, ControllerOptions opti
     /// <summary>Reads rules and nodes for a new leader term and starts serving them.</summary>
     public async Task<(RuleSet Rules, int Nodes)> LoadAsync(LeaderTerm term, CancellationToken cancellationToken)
     {
-        var (pauses, consume, publish) = await store.LoadRulesAsync(cancellationToken);
-        var nodes = await store.LoadNodesAsync(cancellationToken);
-        var rules = new RuleSet(
-            pauses.Select(ToContract),
-            consume.Select(l => new ConsumeLimit(l.VHost, l.Queue, l.MessagesPerSecond)),
-            publish.Select(ToContract));
-        var now = time.GetUtcNow();
-        lock (_gate)
+        // Not while an admin change is between its database write and its memory update: the change could be lost
+        // from memory, or counted twice.
+        await _adminWrites.WaitAsync(cancellationToken);
+        RuleSet rules;
+        int nodeCount;
+        try
         {
-            _nodes.Clear();
-            foreach (var row in nodes)
+            var (pauses, consume, publish) = await store.LoadRulesAsync(cancellationToken);
+            var nodes = await store.LoadNodesAsync(cancellationToken);
+            rules = new RuleSet(
+                pauses.Select(ToContract),
+                consume.Select(l => new ConsumeLimit(l.VHost, l.Queue, l.MessagesPerSecond)),
+                publish.Select(ToContract));
+            nodeCount = nodes.Count;
+            var now = time.GetUtcNow();
+            lock (_gate)
             {
-                var report = ReadReport(row);
-                _nodes[row.NodeId] = new NodeEntry(report, row.LastSeen, now - row.LastSeen < options.NodeTimeout, NodeLoad.From(report));
-            }
+                _nodes.Clear();
+                foreach (var row in nodes)
+                {
+                    var report = ReadReport(row);
+                    _nodes[row.NodeId] = new NodeEntry(report, row.LastSeen, now - row.LastSeen < options.NodeTimeout, NodeLoad.From(report));
+                }
 
-            _rules = rules;
-            _term = term;
-            RebuildLocked();
+                _rules = rules;
+                _term = term;
+                RebuildLocked();
+            }
+        }
+        finally
+        {
+            _adminWrites.Release();
         }
 
         Changes.Fire();
-        return (rules, nodes.Count);
+        return (rules, nodeCount);
     }
 
     /// <summary>Forgets everything (this instance is no longer leader) and wakes the long polls, which then answer as a standby.</summary>
@@ -217,7 +230,7 @@ internal sealed class ClusterState(ControllerStore store, ControllerOptions opti
                     return Task.CompletedTask;
                 },
                 cancellationToken);
-            Apply(term, r => r.With(pauses: r.Pauses.Add(rule)));
+            Apply(term, r => r.With(pauses: r.Pauses.Where(p => p.Id != rule.Id).Append(rule)));
             return new(rule, Created: true);
         }
         finally
