@@ -98,6 +98,20 @@ public sealed class FailoverTests(PostgresFixture postgres) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_leader_that_loses_its_database_steps_down_within_the_lease()
+    {
+        await using var leader = await ControllerServer.StartLeaderAsync(o => o with { Database = _database, LeaseDuration = Lease });
+
+        await postgres.DropDatabaseAsync(new Npgsql.NpgsqlConnectionStringBuilder(_database).Database!);
+
+        await Eventually.TrueAsync(() => !leader.Leadership.IsLeader, TakeOver, "the leader stepping down without its database");
+        using var refused = await leader.Http.GetAsync(new Uri(ControllerRoutes.Status, UriKind.Relative));
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, refused.StatusCode);
+        await Eventually.TrueAsync(() => leader.Logs.Contains("was not renewed in time"), TakeOver, "the step-down logged");
+        Assert.True(leader.Logs.Contains("Leader lease check failed"), leader.Logs.AllText);
+    }
+
+    [Fact]
     public async Task An_old_leader_whose_term_ended_cannot_write_rules()
     {
         var (leader, standby) = await StartPairAsync();

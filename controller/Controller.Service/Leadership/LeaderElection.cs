@@ -214,16 +214,25 @@ internal sealed class LeaderElection : BackgroundService
 
     private void OnDeadline()
     {
-        bool expired;
+        TimeSpan remaining;
         lock (_gate)
         {
-            expired = _leading && _time.GetTimestamp() >= _deadline;
+            if (!_leading)
+            {
+                return;
+            }
+
+            remaining = _time.GetElapsedTime(_time.GetTimestamp(), _deadline);
         }
 
-        if (expired)
+        if (remaining > TimeSpan.Zero)
         {
-            StepDown("the lease was not renewed in time");
+            // Renewed meanwhile, or the timer fired a little early (its clock is not the stopwatch's): look again then.
+            _stepDownTimer.Change(remaining + TimeSpan.FromMilliseconds(1), Timeout.InfiniteTimeSpan);
+            return;
         }
+
+        StepDown("the lease was not renewed in time");
     }
 
     private void StepDown(string reason)
