@@ -4,11 +4,12 @@ using System.Text;
 using System.Text.Json;
 using Controller.Contracts;
 using Controller.Tests.Support;
+using TestSupport;
 
 namespace Controller.Tests;
 
 /// <summary>The operators' routes, as ControllerRoutes documents them, including validation and 404s.</summary>
-public sealed class AdminApiTests : SqliteControllerTest
+public abstract class AdminApiTests(ITestDatabase database) : ControllerTest(database)
 {
     [Fact]
     public async Task Every_api_route_needs_the_token_but_health_and_metrics_do_not()
@@ -197,3 +198,8 @@ public sealed class AdminApiTests : SqliteControllerTest
     private Task<HttpResponseMessage> PostPauseAsync(PauseRequest request) =>
         Server.Http.PostAsJsonAsync(ControllerRoutes.Pauses, request, ControllerJsonContext.Default.PauseRequest);
 }
+
+public sealed class SqliteAdminApiTests() : AdminApiTests(new SqliteDatabase());
+
+[Collection(PostgresCollection.Name)]
+public sealed class PostgresAdminApiTests(PostgresFixture postgres) : AdminApiTests(new PostgresDatabase(postgres));

@@ -5,11 +5,12 @@ using System.Text;
 using Controller.Contracts;
 using Controller.Service.Hosting;
 using Controller.Tests.Support;
+using TestSupport;
 
 namespace Controller.Tests;
 
 /// <summary>The gateways' side: heartbeats, the long-polled desired state, shares through the API, and the views built from reports.</summary>
-public sealed class GatewayApiTests : SqliteControllerTest
+public abstract class GatewayApiTests(ITestDatabase database) : ControllerTest(database)
 {
     private static readonly TimeSpan LongWait = TimeSpan.FromSeconds(20);
 
@@ -201,8 +202,13 @@ public sealed class GatewayApiTests : SqliteControllerTest
     }
 }
 
+public sealed class SqliteGatewayApiTests() : GatewayApiTests(new SqliteDatabase());
+
+[Collection(PostgresCollection.Name)]
+public sealed class PostgresGatewayApiTests(PostgresFixture postgres) : GatewayApiTests(new PostgresDatabase(postgres));
+
 /// <summary>Node liveness with a short timeout.</summary>
-public sealed class NodeLivenessTests : SqliteControllerTest
+public sealed class NodeLivenessTests() : ControllerTest(new SqliteDatabase())
 {
     protected override ControllerOptions Configure(ControllerOptions options) => options with { NodeTimeout = TimeSpan.FromMilliseconds(1500) };
 

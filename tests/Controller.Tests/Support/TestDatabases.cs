@@ -4,14 +4,22 @@ using TestSupport;
 
 namespace Controller.Tests.Support;
 
+/// <summary>A fresh database for one test; <see cref="CreateAsync"/> answers how options select it.</summary>
+public interface ITestDatabase : IDisposable
+{
+    Task<Func<ControllerOptions, ControllerOptions>> CreateAsync();
+}
+
 /// <summary>A SQLite file in a fresh temporary directory, deleted afterwards.</summary>
-public sealed class SqliteDatabase : IDisposable
+public sealed class SqliteDatabase : ITestDatabase
 {
     private readonly string _directory = Path.Combine(Path.GetTempPath(), "controller-" + Guid.NewGuid().ToString("N")[..12]);
 
     public string FilePath => Path.Combine(_directory, "controller.db");
 
     public ControllerOptions Select(ControllerOptions options) => options with { Sqlite = FilePath, Database = null };
+
+    public Task<Func<ControllerOptions, ControllerOptions>> CreateAsync() => Task.FromResult<Func<ControllerOptions, ControllerOptions>>(Select);
 
     public void Dispose()
     {
@@ -26,6 +34,20 @@ public sealed class SqliteDatabase : IDisposable
         catch (IOException)
         {
         }
+    }
+}
+
+/// <summary>A fresh database on the shared throwaway PostgreSQL server (which drops it with itself).</summary>
+public sealed class PostgresDatabase(PostgresFixture server) : ITestDatabase
+{
+    public async Task<Func<ControllerOptions, ControllerOptions>> CreateAsync()
+    {
+        var database = await server.CreateDatabaseAsync();
+        return options => options with { Database = database, Sqlite = null };
+    }
+
+    public void Dispose()
+    {
     }
 }
 

@@ -2,20 +2,21 @@ using Controller.Service.Hosting;
 
 namespace Controller.Tests.Support;
 
-/// <summary>A test with its own leading controller on its own SQLite file.</summary>
-public abstract class SqliteControllerTest : IAsyncLifetime
+/// <summary>A test with its own leading controller on its own database (SQLite or PostgreSQL, as the subclass chooses).</summary>
+public abstract class ControllerTest(ITestDatabase database) : IAsyncLifetime
 {
-    private readonly SqliteDatabase _database = new();
     private ControllerServer? _server;
 
     protected ControllerServer Server => _server ?? throw new InvalidOperationException("not started");
 
-    protected SqliteDatabase Database => _database;
-
     /// <summary>Options on top of the database choice; tests that need short node timeouts override it.</summary>
     protected virtual ControllerOptions Configure(ControllerOptions options) => options;
 
-    public async Task InitializeAsync() => _server = await ControllerServer.StartLeaderAsync(o => Configure(_database.Select(o)));
+    public async Task InitializeAsync()
+    {
+        var select = await database.CreateAsync();
+        _server = await ControllerServer.StartLeaderAsync(o => Configure(select(o)));
+    }
 
     public async Task DisposeAsync()
     {
@@ -24,6 +25,6 @@ public abstract class SqliteControllerTest : IAsyncLifetime
             await _server.DisposeAsync();
         }
 
-        _database.Dispose();
+        database.Dispose();
     }
 }
