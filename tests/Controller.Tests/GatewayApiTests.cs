@@ -252,3 +252,19 @@ public sealed class NodeLivenessTests() : ControllerTest(new SqliteDatabase())
         Assert.True((await Server.Client.GetNodesAsync()).Single(n => n.NodeId == "leaving").Live);
     }
 }
+
+/// <summary>The server's cap on a poll's wait (30 s by default; short here).</summary>
+public sealed class LongPollLimitTests() : ControllerTest(new SqliteDatabase())
+{
+    protected override ControllerOptions Configure(ControllerOptions options) => options with { MaxLongPollWait = TimeSpan.FromMilliseconds(300) };
+
+    [Fact]
+    public async Task A_poll_asking_to_wait_longer_than_the_cap_is_answered_at_the_cap()
+    {
+        var state = (await Server.Client.GetStateAsync("gw-1", null, TimeSpan.Zero))!;
+        var watch = Stopwatch.StartNew();
+
+        Assert.Null(await Server.Client.GetStateAsync("gw-1", state.ETag, TimeSpan.FromMinutes(10)));
+        Assert.True(watch.Elapsed < TimeSpan.FromSeconds(20), $"held for {watch.Elapsed}");
+    }
+}

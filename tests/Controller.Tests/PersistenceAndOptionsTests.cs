@@ -46,6 +46,30 @@ public sealed class PersistenceAndOptionsTests : IDisposable
     }
 
     [Fact]
+    public async Task The_executable_without_a_token_says_so_and_exits_with_2()
+    {
+        var start = new System.Diagnostics.ProcessStartInfo("dotnet")
+        {
+            RedirectStandardError = true,
+            RedirectStandardOutput = true,
+            UseShellExecute = false,
+        };
+        start.ArgumentList.Add(typeof(ControllerApp).Assembly.Location);
+        start.ArgumentList.Add("--port");
+        start.ArgumentList.Add("0");
+        start.ArgumentList.Add("--sqlite");
+        start.ArgumentList.Add(_database.FilePath);
+        start.Environment.Remove("CONTROLLER_TOKEN");
+        using var process = System.Diagnostics.Process.Start(start)!;
+        var error = process.StandardError.ReadToEndAsync();
+        await process.StandardOutput.ReadToEndAsync();
+        await process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(60));
+
+        Assert.Equal(2, process.ExitCode);
+        Assert.Contains("token is required", await error, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Switches_win_over_environment_variables_which_win_over_defaults()
     {
         var environment = new Dictionary<string, string>
