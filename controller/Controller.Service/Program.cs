@@ -1,0 +1,4 @@
+using Controller.Service.Cli;
+
+// See Cli/ControllerCommandLine.cs: runs the controller service.
+return await ControllerCommandLine.Build().Parse(args).InvokeAsync();
