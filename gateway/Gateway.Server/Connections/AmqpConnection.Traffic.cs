@@ -61,10 +61,12 @@ internal sealed partial class AmqpConnection
                     return true;
                 }
 
-                using var delay = CancellationTokenSource.CreateLinkedTokenSource(_lifetime.Token);
+                // The transport's close too: the read loop, which would notice a client that went, is the one waiting.
+                using var delay = CancellationTokenSource.CreateLinkedTokenSource(_lifetime.Token, _transport.ConnectionClosed);
                 await Task.WhenAny(Task.Delay(wait, _timeProvider, delay.Token), changed).ConfigureAwait(false);
+                bool ended = delay.IsCancellationRequested;
                 await delay.CancelAsync().ConfigureAwait(false);   // the delay's timer goes when a change won
-                if (_lifetime.IsCancellationRequested)
+                if (ended)
                 {
                     return false;
                 }

@@ -235,6 +235,27 @@ public sealed class TrafficControlTests : GatewayTest
     }
 
     [Fact]
+    public async Task A_client_that_goes_away_while_held_ends_its_connection()
+    {
+        Socket? clientSocket = null;
+        var factory = Gateway.ClientFactory();
+        factory.SocketFactory = family => new TcpClientAdapter(clientSocket = new Socket(family, SocketType.Stream, ProtocolType.Tcp));
+        var connection = await factory.CreateConnectionAsync();
+        var channel = await connection.CreateChannelAsync();
+        await channel.QueueDeclareAsync("abandoned", durable: true, exclusive: false, autoDelete: false);
+        var traffic = (TrafficControl)Gateway.Traffic;
+        traffic.Apply(State(publishLimits: [new PublishLimitShare("/", null, 0, 0)]));
+        await channel.BasicPublishAsync("", "abandoned", BitConverter.GetBytes(1));
+        await GatewayFixture.WaitUntilAsync(() => traffic.BlockedConnections == 1);
+
+        // The gateway reads nothing while held, yet must notice the client's socket going.
+        clientSocket!.Close();
+        await GatewayFixture.WaitUntilAsync(() => Gateway.Metrics.OpenConnections == 0 && traffic.BlockedConnections == 0);
+        await connection.AbortAsync(TimeSpan.FromMilliseconds(100));
+        connection.Dispose();
+    }
+
+    [Fact]
     public async Task A_publish_limit_on_one_exchange_does_not_slow_publishes_to_another()
     {
         await using var connection = await Gateway.ClientFactory().CreateConnectionAsync();
