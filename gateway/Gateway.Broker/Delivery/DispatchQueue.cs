@@ -36,7 +36,7 @@ public sealed class DispatchQueue
 
     // The controller's pauses and consume limit for this queue (docs/traffic-control.md). Written under _lock;
     // the hot paths read only the volatile flag and the bucket reference, both null/false without a control.
-    private ConsumeControl _control = ConsumeControl.None;
+    private volatile ConsumeControl _control = ConsumeControl.None;
     private long _controlVersion = -1;
     private volatile bool _pausedForEveryone;
     private volatile TokenBucket? _limit;

@@ -113,6 +113,28 @@ public sealed class ConsumePauseTests
     }
 
     [Fact]
+    public void Pausing_the_single_active_consumer_stalls_the_queue_rather_than_handing_over()
+    {
+        var dispatcher = ManualDispatch.Create();
+        var billingTarget = new RecordingTarget();
+        var reportsTarget = new RecordingTarget();
+        var queue = dispatcher.CreateQueue("q");
+        queue.Queue.SingleActiveConsumer = true;
+        dispatcher.OpenChannel(billingTarget, Billing).Consume(queue.Queue, "active", noAck: true);
+        dispatcher.OpenChannel(reportsTarget, Reports).Consume(queue.Queue, "standby", noAck: true);
+
+        queue.Queue.ApplyControl(Pause(PauseScope.Parse(null, "billing")), version: 1);
+        queue.Publish(3);
+        dispatcher.RunUntilIdle();
+        Assert.Empty(billingTarget.Deliveries);
+        Assert.Empty(reportsTarget.Deliveries);
+
+        queue.Queue.ApplyControl(ConsumeControl.None, version: 2);
+        dispatcher.RunUntilIdle();
+        Assert.Equal(3, billingTarget.DeliveryCount);
+    }
+
+    [Fact]
     public void An_older_state_does_not_undo_a_newer_one()
     {
         var dispatcher = ManualDispatch.Create();
