@@ -112,7 +112,7 @@ internal sealed partial class AmqpChannel
     private async ValueTask PublishWhenAllowedAsync(
         ExchangePublishing publishing, TopologyService topology, BrokerSession session, BasicPublish publish, byte[] properties, byte[]? body, ulong bodySize)
     {
-        if (await _connection.WaitForPublishLimitAsync(publishing, _connection.Traffic!))
+        if (await _connection.WaitForPublishLimitAsync(publishing))
         {
             await PublishAsync(topology, session, publish, properties, body, bodySize);
         }

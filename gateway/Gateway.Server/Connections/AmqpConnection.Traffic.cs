@@ -46,8 +46,9 @@ internal sealed partial class AmqpConnection
     /// Waits until every publish limit on <paramref name="publishing"/> has a token for one publish, and takes
     /// them. Runs on the read loop, which reads no further frame meanwhile. False if the connection ended first.
     /// </summary>
-    internal async Task<bool> WaitForPublishLimitAsync(ExchangePublishing publishing, TrafficControl traffic)
+    internal async Task<bool> WaitForPublishLimitAsync(ExchangePublishing publishing)
     {
+        TrafficControl traffic = Traffic!;
         publishing.CountThrottled();
         BeginHeld(publishing, traffic);
         try
