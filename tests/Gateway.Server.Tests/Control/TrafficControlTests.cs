@@ -212,6 +212,9 @@ public sealed class TrafficControlTests : GatewayTest
         await publishing.WaitAsync(TimeSpan.FromSeconds(10));
         Assert.Equal(["blocked:publish rate limit", "unblocked"], events);
         Assert.Equal(3u, await channel.MessageCountAsync("blocked"));
+        Assert.Equal(2, Gateway.Logs.Count(3001));   // state applied, twice
+        Assert.Equal(1, Gateway.Logs.Count(1101));   // held
+        Assert.Equal(1, Gateway.Logs.Count(1102));   // released
     }
 
     [Fact]
