@@ -43,6 +43,9 @@ public static class DependencyRules
     /// <summary>The metadata model and client; the gateway depends on it, never on the service's EF Core code.</summary>
     public const string MetadataContracts = "MetaService.Contracts";
 
+    /// <summary>The controller's wire contract (desired state, gateway reports), which the server's traffic control enforces and reports in.</summary>
+    public const string ControllerContracts = "Controller.Contracts";
+
     /// <summary>Transport and hosting: what the codec must never see.</summary>
     public static IReadOnlyList<string> IoAndHosting { get; } =
     [
@@ -66,11 +69,11 @@ public static class DependencyRules
             Why: "the AMQP codec is pure: bytes in, structs out; no I/O, no hosting, no other gateway code"),
         new(
             Server,
-            AllowedProjects: [Protocol, Broker, Log, MetadataContracts],
+            AllowedProjects: [Protocol, Broker, Log, MetadataContracts, ControllerContracts],
             ForbiddenProjects: [Host],
             ForbiddenPrefixes: [],
             AllowedAssemblyPrefixes: null,
-            Why: "the server speaks AMQP (Protocol) to the broker core; only the host composes it"),
+            Why: "the server speaks AMQP (Protocol) to the broker core and enforces the controller's state (its contract); only the host composes it"),
         new(
             Broker,
             AllowedProjects: [Log, MetadataContracts],
@@ -92,6 +95,13 @@ public static class DependencyRules
             ForbiddenPrefixes: ["Microsoft.EntityFrameworkCore", "Microsoft.AspNetCore"],
             AllowedAssemblyPrefixes: null,
             Why: "the metadata contracts are shared by gateway, controller and tools: records and a client, no EF Core, no gateway code"),
+        new(
+            ControllerContracts,
+            AllowedProjects: [],
+            ForbiddenProjects: [Protocol, Server, Broker, Log, Host],
+            ForbiddenPrefixes: ["Microsoft.EntityFrameworkCore", "Microsoft.AspNetCore"],
+            AllowedAssemblyPrefixes: null,
+            Why: "the controller contracts are shared by controller, gateway and gwctl: records and a client, no gateway code"),
         new(
             Host,
             AllowedProjects: null,

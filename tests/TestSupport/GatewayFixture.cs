@@ -33,7 +33,11 @@ public sealed class GatewayFixture : IAsyncDisposable
         Metadata = app.Services.GetRequiredService<IMetadataStore>();
         Log = app.Services.GetRequiredService<Gateway.Log.IMessageLog>();
         Topology = app.Services.GetRequiredService<Gateway.Broker.Topology.TopologyService>();
+        Traffic = app.Services.GetRequiredService<Gateway.Server.Control.ITrafficControl>();
     }
+
+    /// <summary>The gateway's traffic control, as the controller's agent resolves it (tests apply states directly).</summary>
+    public Gateway.Server.Control.ITrafficControl Traffic { get; }
 
     /// <summary>The gateway's topology: its queues' state, policies and delay store.</summary>
     public Gateway.Broker.Topology.TopologyService Topology { get; }

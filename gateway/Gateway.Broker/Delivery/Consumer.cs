@@ -8,6 +8,8 @@ namespace Gateway.Broker.Delivery;
 public sealed class Consumer
 {
     private volatile bool _cancelled;
+    private volatile bool _pausedByControl;
+    private long _delivered;
 
     internal Consumer(string tag, DispatchQueue queue, DeliveryChannel channel, bool noAck, ushort prefetch, int priority = 0)
     {
@@ -50,11 +52,27 @@ public sealed class Consumer
     /// </summary>
     public bool IsCancelled => _cancelled;
 
+    /// <summary>
+    /// A controller's pause holds it (docs/traffic-control.md): it keeps its subscription, channel, credit and
+    /// unacknowledged deliveries, and the queue's round-robin skips it. Set by its queue, under the queue's lock.
+    /// </summary>
+    public bool IsPausedByControl
+    {
+        get => _pausedByControl;
+        internal set => _pausedByControl = value;
+    }
+
+    /// <summary>Messages delivered to it so far.</summary>
+    public long DeliveredCount => Volatile.Read(ref _delivered);
+
     internal DeliveryCredit Credit { get; }
 
     /// <summary>Whether a delivery to it would be allowed now (read without locks by the wake-up check).</summary>
     internal bool CanReceive =>
-        !_cancelled && !Channel.IsPaused && (NoAck || (Credit.IsAvailable && Channel.Credit.IsAvailable));
+        !_cancelled && !_pausedByControl && !Channel.IsPaused && (NoAck || (Credit.IsAvailable && Channel.Credit.IsAvailable));
+
+    /// <summary>Counts a delivery; called by its queue's burst, under the queue's lock (one writer at a time).</summary>
+    internal void CountDelivered() => Volatile.Write(ref _delivered, _delivered + 1);
 
     /// <summary>
     /// Takes the credit one delivery needs: one of its own and one of its channel's (RabbitMQ checks both
@@ -62,7 +80,7 @@ public sealed class Consumer
     /// </summary>
     internal bool TryTakeCredit()
     {
-        if (Channel.IsPaused)
+        if (Channel.IsPaused || _pausedByControl)
         {
             return false;
         }

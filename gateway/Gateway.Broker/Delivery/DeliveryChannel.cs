@@ -1,3 +1,4 @@
+using Gateway.Broker.Traffic;
 using Gateway.Log;
 
 namespace Gateway.Broker.Delivery;
@@ -36,11 +37,22 @@ public sealed class DeliveryChannel
     private bool _transactional;
     private List<(List<UnackedDelivery> Deliveries, Settlement Settlement)> _heldSettlements = [];
 
-    internal DeliveryChannel(DeliveryDispatcher dispatcher, IDeliveryTarget target)
+    internal DeliveryChannel(DeliveryDispatcher dispatcher, IDeliveryTarget target, ClientIdentity client, int number)
     {
         _dispatcher = dispatcher;
         _target = target;
+        Client = client;
+        Number = number;
     }
+
+    /// <summary>The connection this channel belongs to, as scoped pauses match it.</summary>
+    public ClientIdentity Client { get; }
+
+    /// <summary>The AMQP channel number (for reports; the broker does not use it).</summary>
+    public int Number { get; }
+
+    /// <summary>Its consumers now (a snapshot).</summary>
+    public IReadOnlyList<Consumer> Consumers => _consumers;
 
     /// <summary>The prefetch limit consumers created from now on get (basic.qos global=false); 0: unlimited.</summary>
     public ushort ConsumerPrefetch => _consumerPrefetch;
@@ -182,12 +194,21 @@ public sealed class DeliveryChannel
         lock (_lock)
         {
             ThrowIfClosed();
-            if (queue.IsDeleted || queue.Source.Take(1) is not [var first])
+            // A pause holding this connection's consumers holds its basic.get too (get-empty), and under a consume
+            // limit basic.get spends a token like a delivery: either way the message stays ready, untouched.
+            if (queue.IsDeleted || queue.IsPausedFor(Client) || !queue.TryTakeGetToken())
             {
                 return false;
             }
 
+            if (queue.Source.Take(1) is not [var first])
+            {
+                queue.ReturnGetToken();
+                return false;
+            }
+
             taken = first;
+            queue.CountGetDelivery(taken.Redelivered);
             ulong deliveryTag = ++_lastDeliveryTag;
             try
             {
@@ -524,6 +545,7 @@ public sealed class DeliveryChannel
                     break;
                 default:
                     delivery.Queue.Settle(delivery.Offset);
+                    delivery.Queue.CountAcknowledged();
                     break;
             }
 

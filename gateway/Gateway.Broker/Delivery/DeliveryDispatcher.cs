@@ -1,3 +1,5 @@
+using Gateway.Broker.Traffic;
+
 namespace Gateway.Broker.Delivery;
 
 /// <summary>
@@ -53,11 +55,14 @@ public sealed class DeliveryDispatcher : IDisposable
         return new DispatchQueue(this, name, source);
     }
 
-    /// <summary>The delivery side of a new AMQP channel, delivering to <paramref name="target"/>.</summary>
-    public DeliveryChannel OpenChannel(IDeliveryTarget target)
+    /// <summary>
+    /// The delivery side of a new AMQP channel, delivering to <paramref name="target"/>; <paramref name="client"/>
+    /// is its connection as scoped pauses match it (docs/traffic-control.md).
+    /// </summary>
+    public DeliveryChannel OpenChannel(IDeliveryTarget target, ClientIdentity? client = null, int number = 0)
     {
         ArgumentNullException.ThrowIfNull(target);
-        return new DeliveryChannel(this, target);
+        return new DeliveryChannel(this, target, client ?? ClientIdentity.Unknown, number);
     }
 
     /// <summary>Stops the workers after their current burst. Scheduled queues are not served any more.</summary>

@@ -1,3 +1,4 @@
+using Gateway.Broker.Traffic;
 using Gateway.Log;
 
 namespace Gateway.Broker.Delivery;
@@ -32,6 +33,25 @@ public sealed class DispatchQueue
     private volatile bool _deleted;
     private long _dispatches;
     private long _longestWait;
+
+    // The controller's pauses and consume limit for this queue (docs/traffic-control.md). Written under _lock;
+    // the hot paths read only the volatile flag and the bucket reference, both null/false without a control.
+    private volatile ConsumeControl _control = ConsumeControl.None;
+    private long _controlVersion = -1;
+    private volatile bool _pausedForEveryone;
+    private volatile TokenBucket? _limit;
+
+    // The one timer that wakes a throttled queue when its next token is due. Created with the limit, armed
+    // only while the queue has work and no token (the CAS on _limitTimerArmed), disposed with the limit.
+    private readonly Lock _limitTimerLock = new();
+    private ITimer? _limitTimer;
+    private int _limitTimerArmed;
+
+    // Cumulative counts for the controller's reports (ITrafficControl.Snapshot).
+    private long _appended;
+    private long _delivered;
+    private long _redelivered;
+    private long _acknowledged;
 
     internal DispatchQueue(DeliveryDispatcher dispatcher, string name, IQueueSource source)
     {
@@ -70,8 +90,11 @@ public sealed class DispatchQueue
     /// The publish path calls this after a log append to this queue has completed: schedules the queue if a
     /// consumer can take the new messages. Cheap when it is already scheduled or nobody can consume.
     /// </summary>
-    public void NotifyMessagesAppended(bool withExpiration = false)
+    /// <param name="withExpiration">A message appended has an expiration (the queue's expiry timer looks at it).</param>
+    /// <param name="count">Messages the append added (the publish path appends one at a time); counted for <see cref="AppendedCount"/>.</param>
+    public void NotifyMessagesAppended(bool withExpiration = false, int count = 1)
     {
+        Interlocked.Add(ref _appended, count);
         Source.Appended(withExpiration);
         Dispatcher.Wake(this);
     }
@@ -99,6 +122,8 @@ public sealed class DispatchQueue
             {
                 consumer.MarkCancelled();
             }
+
+            SetLimitLocked(null);
         }
 
         foreach (var consumer in cancelled)
@@ -116,10 +141,102 @@ public sealed class DispatchQueue
     /// <summary>x-consumer-timeout of the queue: overrides the dispatcher's consumer timeout for its deliveries.</summary>
     public TimeSpan? ConsumerTimeout { get; internal set; }
 
+    /// <summary>Its consumers now, in round-robin order (a snapshot).</summary>
+    public IReadOnlyList<Consumer> Consumers => _consumers;
+
+    /// <summary>Messages appended to the queue since it was created here (publishes, dead-letters, due delayed messages).</summary>
+    public long AppendedCount => Interlocked.Read(ref _appended);
+
+    /// <summary>Messages delivered from it (basic.deliver and basic.get-ok) since it was created here.</summary>
+    public long DeliveredCount => Interlocked.Read(ref _delivered);
+
+    /// <summary>Deliveries flagged redelivered (a subset of <see cref="DeliveredCount"/>).</summary>
+    public long RedeliveredCount => Interlocked.Read(ref _redelivered);
+
+    /// <summary>Deliveries settled by basic.ack.</summary>
+    public long AcknowledgedCount => Interlocked.Read(ref _acknowledged);
+
+    /// <summary>
+    /// An unscoped pause is in force: no consumer receives and basic.get finds the queue empty; its messages
+    /// stay ready and its unacknowledged deliveries stay with their channels.
+    /// </summary>
+    public bool IsPausedForEveryone => _pausedForEveryone;
+
+    /// <summary>Consumers held by a pause now (scoped or not).</summary>
+    public int PausedConsumerCount
+    {
+        get
+        {
+            int paused = 0;
+            foreach (Consumer consumer in _consumers)
+            {
+                if (_pausedForEveryone || consumer.IsPausedByControl)
+                {
+                    paused++;
+                }
+            }
+
+            return paused;
+        }
+    }
+
+    /// <summary>This gateway's consume rate limit for the queue, if one is in force.</summary>
+    public double? ConsumeLimitPerSecond => _limit?.RatePerSecond;
+
+    /// <summary>
+    /// Puts the controller's pauses and consume limit for this queue in force (docs/traffic-control.md):
+    /// recomputes which consumers are paused, keeps a new consumer paused if its connection matches, and
+    /// wakes the queue so that a resume or a raised limit delivers at once. A burst under way finishes
+    /// first (it holds the queue's lock); nothing is taken from the queue for a paused consumer, so nothing
+    /// is lost or delivered twice. Versions only grow: an older state racing a newer one is ignored.
+    /// </summary>
+    public void ApplyControl(ConsumeControl control, long version)
+    {
+        ArgumentNullException.ThrowIfNull(control);
+        lock (_lock)
+        {
+            if (version < _controlVersion || _deleted)
+            {
+                return;
+            }
+
+            _controlVersion = version;
+            _control = control;
+            _pausedForEveryone = control.PausesEveryone;
+            foreach (Consumer consumer in _consumers)
+            {
+                consumer.IsPausedByControl = control.Pauses(consumer.Channel.Client);
+            }
+
+            SetLimitLocked(control.LimitPerSecond);
+        }
+
+        Dispatcher.Wake(this);
+    }
+
+    /// <summary>Whether basic.get on a channel of <paramref name="client"/> is held by a pause (it then answers get-empty).</summary>
+    internal bool IsPausedFor(ClientIdentity client) => _pausedForEveryone || (_control.Scopes.Count > 0 && _control.Pauses(client));
+
+    /// <summary>One token for a basic.get under a consume limit; false if the limit allows none now.</summary>
+    internal bool TryTakeGetToken() => _limit is not { } limit || limit.TryTake();
+
+    internal void ReturnGetToken() => _limit?.Return();
+
+    internal void CountGetDelivery(bool redelivered)
+    {
+        Interlocked.Increment(ref _delivered);
+        if (redelivered)
+        {
+            Interlocked.Increment(ref _redelivered);
+        }
+    }
+
+    internal void CountAcknowledged() => Interlocked.Increment(ref _acknowledged);
+
     /// <summary>Whether a burst now would deliver: a consumer that can receive, and a ready message. Lock-free.</summary>
     internal bool HasWork()
     {
-        if (_deleted)
+        if (_deleted || _pausedForEveryone)
         {
             return false;
         }
@@ -130,11 +247,82 @@ public sealed class DispatchQueue
         {
             if (consumer.CanReceive)
             {
-                return HasReadyMessages();
+                return HasReadyMessages() && (_limit is not { } limit || HasTokenOrArmTimer(limit));
             }
         }
 
         return false;
+    }
+
+    /// <summary>
+    /// Under a consume limit with messages and a consumer waiting: a token now, or else the limit timer
+    /// armed for when the next one is due (once: it wakes the queue, whose next check re-arms it if needed).
+    /// </summary>
+    private bool HasTokenOrArmTimer(TokenBucket limit)
+    {
+        TimeSpan wait = limit.TimeUntilAvailable();
+        if (wait == TimeSpan.Zero)
+        {
+            return true;
+        }
+
+        if (wait != Timeout.InfiniteTimeSpan && Interlocked.CompareExchange(ref _limitTimerArmed, 1, 0) == 0)
+        {
+            lock (_limitTimerLock)
+            {
+                if (_limitTimer is { } timer)
+                {
+                    timer.Change(wait, Timeout.InfiniteTimeSpan);
+                }
+                else
+                {
+                    _limitTimerArmed = 0;   // the limit went meanwhile: nothing to wait for
+                }
+            }
+        }
+
+        return false;
+    }
+
+    private void OnLimitTimer()
+    {
+        Interlocked.Exchange(ref _limitTimerArmed, 0);
+        Dispatcher.Wake(this);
+    }
+
+    /// <summary>Under _lock: the consume limit's bucket (a changed rate keeps the tokens saved) and its timer.</summary>
+    private void SetLimitLocked(double? perSecond)
+    {
+        if (perSecond is { } rate)
+        {
+            if (_limit is { } existing)
+            {
+                existing.SetRate(rate);
+                return;
+            }
+
+            lock (_limitTimerLock)
+            {
+                _limitTimer ??= Dispatcher.Options.Time.CreateTimer(
+                    static state => ((DispatchQueue)state!).OnLimitTimer(), this, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
+            }
+
+            _limit = new TokenBucket(rate, Dispatcher.Options.Time);
+            return;
+        }
+
+        if (_limit is null)
+        {
+            return;
+        }
+
+        _limit = null;
+        lock (_limitTimerLock)
+        {
+            _limitTimer?.Dispose();
+            _limitTimer = null;
+            _limitTimerArmed = 0;
+        }
     }
 
     /// <summary>
@@ -159,6 +347,8 @@ public sealed class DispatchQueue
                 }
             }
 
+            // A consumer joining a paused queue (or from a paused connection) starts paused.
+            consumer.IsPausedByControl = _control.Pauses(consumer.Channel.Client);
             _consumers = [.. _consumers.AsSpan(0, position), consumer, .. _consumers.AsSpan(position)];
             if (position <= _nextConsumer && _consumers.Length > 1)
             {
@@ -212,12 +402,19 @@ public sealed class DispatchQueue
         lock (_lock)
         {
             var consumers = _consumers;
-            if (_deleted || consumers.Length == 0)
+            if (_deleted || consumers.Length == 0 || _pausedForEveryone)
             {
                 return 0;
             }
 
             int wanted = (int)Math.Min(burstSize, Source.Ready);
+            TokenBucket? limit = _limit;
+            if (limit is not null)
+            {
+                // A throttled burst takes min(burst, tokens); the tokens are spent below for what was delivered.
+                wanted = limit.Available(wanted);
+            }
+
             ReserveCredit(consumers, wanted);
             if (_reserved.Count == 0)
             {
@@ -228,6 +425,7 @@ public sealed class DispatchQueue
             // consumer could take would flag it redelivered although it never was.
             IReadOnlyList<TakenMessage> taken = [];
             int delivered = 0;
+            int redelivered = 0;
             try
             {
                 taken = Source.Take(_reserved.Count);
@@ -236,7 +434,13 @@ public sealed class DispatchQueue
                     var consumer = _reserved[delivered].Consumer;
                     var message = taken[delivered];
                     consumer.Channel.Deliver(consumer, message);
+                    consumer.CountDelivered();
                     delivered++;
+                    if (message.Redelivered)
+                    {
+                        redelivered++;
+                    }
+
                     if (consumer.NoAck)
                     {
                         // basic.consume no-ack: the message counts as acknowledged once handed to the channel.
@@ -262,6 +466,13 @@ public sealed class DispatchQueue
                 if (delivered > 0)
                 {
                     _nextConsumer = (_reserved[delivered - 1].Position + 1) % consumers.Length;
+                    Interlocked.Add(ref _delivered, delivered);
+                    if (redelivered > 0)
+                    {
+                        Interlocked.Add(ref _redelivered, redelivered);
+                    }
+
+                    limit?.Take(delivered);
                 }
             }
 

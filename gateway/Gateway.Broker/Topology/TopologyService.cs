@@ -5,6 +5,7 @@ using Gateway.Broker.Delivery;
 using Gateway.Broker.Policies;
 using Gateway.Broker.Queues;
 using Gateway.Broker.Routing;
+using Gateway.Broker.Traffic;
 using Gateway.Log;
 using MetaService.Contracts;
 
@@ -38,6 +39,10 @@ public sealed class TopologyService
     private readonly TimeProvider _time;
     private readonly GradedRedelivery? _gradedRedelivery;
     private MetadataFollower? _policyFollower;
+
+    // The controller's consume controls by queue, with a version that only grows (see ApplyConsumeControls).
+    private volatile ConsumeControls _consumeControls = new(0, new Dictionary<(string VirtualHost, string Queue), ConsumeControl>());
+    private readonly Lock _consumeControlsLock = new();
 
     /// <param name="messageFormat">The server's view of AMQP properties, for per-message expiration and dead-letter copies; without it (broker-only tests) neither exists.</param>
     /// <param name="time">Clock for message TTL (tests inject one).</param>
@@ -97,6 +102,29 @@ public sealed class TopologyService
         _queues.Select(entry => new ServedQueue(entry.Key.VirtualHost, entry.Key.Queue, entry.Value.Topics(), entry.Value.Dispatch)).ToList();
 
     public IMessageLog Log => _log;
+
+    /// <summary>
+    /// The controller's pauses and consume limits (docs/traffic-control.md), keyed by (vhost, queue); a queue
+    /// not in it has none. Put in force on every queue served now and on every queue served later (declared,
+    /// recreated, or a dead-letter queue made on demand). Calls are serialised; each gets a higher version, so
+    /// a queue registering concurrently ends with the newest state whichever of the two applies last.
+    /// </summary>
+    public void ApplyConsumeControls(IReadOnlyDictionary<(string VirtualHost, string Queue), ConsumeControl> controls)
+    {
+        ArgumentNullException.ThrowIfNull(controls);
+        lock (_consumeControlsLock)
+        {
+            var current = new ConsumeControls(_consumeControls.Version + 1, controls);
+            _consumeControls = current;
+            foreach (var (key, known) in _queues)
+            {
+                ApplyConsumeControl(current, key, known.Dispatch);
+            }
+        }
+    }
+
+    private static void ApplyConsumeControl(ConsumeControls controls, (string VirtualHost, string Queue) key, DispatchQueue dispatch) =>
+        dispatch.ApplyControl(controls.ByQueue.GetValueOrDefault(key) ?? ConsumeControl.None, controls.Version);
 
     /// <summary>Push delivery for every queue of this gateway (docs/dispatcher.md).</summary>
     public DeliveryDispatcher Dispatcher { get; }
@@ -639,6 +667,10 @@ public sealed class TopologyService
             var created = new KnownQueue(queue, dispatch, lease);
             if (existing is null ? _queues.TryAdd(key, created) : _queues.TryUpdate(key, created, existing))
             {
+                // Read after the queue is in _queues: a concurrent ApplyConsumeControls either sees the queue or
+                // wrote its state before this read (the version keeps an older state from winning).
+                ApplyConsumeControl(_consumeControls, key, dispatch);
+
                 // Replaced (the queue was recreated on a new topic): its timers must not act on the new one.
                 existing?.StopTimers();
 
@@ -698,6 +730,8 @@ public sealed class TopologyService
             DeadLetters.ReportFailure(queue.Name, ex);
         }
     }
+
+    private sealed record ConsumeControls(long Version, IReadOnlyDictionary<(string VirtualHost, string Queue), ConsumeControl> ByQueue);
 
     /// <summary>A queue as this gateway serves it: its declared record and its dispatch state over the record's topic.</summary>
     private sealed record KnownQueue(QueueRecord Record, DispatchQueue Dispatch, QueueLease? Lease)

@@ -30,7 +30,7 @@ internal sealed partial class AmqpChannel
     {
         if (_delivery is null)
         {
-            _delivery = topology.Dispatcher.OpenChannel(new DeliveryTarget(this));
+            _delivery = topology.Dispatcher.OpenChannel(new DeliveryTarget(this), _connection.ClientIdentity, Number);
             if (_transaction is not null)
             {
                 _delivery.SelectTransactions();

@@ -9,6 +9,7 @@ using Gateway.Protocol.Methods.Basic;
 using Gateway.Protocol.Methods.Confirm;
 using Gateway.Protocol.Spec;
 using Gateway.Protocol.Types;
+using Gateway.Server.Control;
 using Gateway.Server.Errors;
 using Gateway.Server.Logging;
 using Gateway.Server.Publishing;
@@ -36,6 +37,8 @@ internal sealed partial class AmqpChannel
     private int _contentBodyFilled;
     private bool _contentOversized;
     private ulong _oversizedBodySize;
+
+    private ExchangePublishing? _publishingTo;   // where the last publish counted (traffic control), reused while the exchange stays the same
 
     private PublisherConfirms? _confirms;   // set by confirm.select
     private ulong _publishSequence;
@@ -77,6 +80,42 @@ internal sealed partial class AmqpChannel
 
         payload.CopyTo(_contentBody.AsSpan(_contentBodyFilled));
         _contentBodyFilled += (int)payload.Length;
+    }
+
+    /// <summary>
+    /// Counts the basic.publish for its exchange and takes a token from every publish limit in force (the
+    /// vhost's, the exchange's). Null when it may go on now; else the limits it has to wait for. Without any
+    /// limit this is a cached lookup, an interlocked increment and two null checks.
+    /// </summary>
+    private ExchangePublishing? PublishLimitWait(BrokerSession session)
+    {
+        if (_connection.Traffic is not { } traffic)
+        {
+            return null;
+        }
+
+        string exchange = _publish.Exchange;
+        if (_publishingTo is not { } publishing || !string.Equals(publishing.Exchange, exchange, StringComparison.Ordinal))
+        {
+            _publishingTo = publishing = traffic.ForExchange(session.VirtualHost, exchange);
+        }
+
+        publishing.CountPublished();
+        return publishing.IsLimited && publishing.TryAcquire() != TimeSpan.Zero ? publishing : null;
+    }
+
+    /// <summary>
+    /// A publish limit has no token now: the read loop awaits this before the next frame, so the connection stops
+    /// reading its socket (TCP back-pressure) until the limit allows the publish; then it goes on as any other.
+    /// No error and no reply code: the client is only slowed, and its confirms come once each message is stored.
+    /// </summary>
+    private async ValueTask PublishWhenAllowedAsync(
+        ExchangePublishing publishing, TopologyService topology, BrokerSession session, BasicPublish publish, byte[] properties, byte[]? body, ulong bodySize)
+    {
+        if (await _connection.WaitForPublishLimitAsync(publishing))
+        {
+            await PublishAsync(topology, session, publish, properties, body, bodySize);
+        }
     }
 
     private async ValueTask PublishAsync(TopologyService topology, BrokerSession session, BasicPublish publish, byte[] properties, byte[]? body, ulong bodySize)

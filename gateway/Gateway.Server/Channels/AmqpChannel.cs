@@ -254,7 +254,13 @@ internal sealed partial class AmqpChannel
             byte[]? body = _contentBody;
             ulong size = body is null ? (ulong)_contentBodyFilled : (ulong)body.Length;
             (_contentBody, _contentBodyFilled) = (null, 0);
-            return PublishAsync(topology, session, _publish, _contentProperties, body, _contentOversized ? _oversizedBodySize : size);
+            ulong bodySize = _contentOversized ? _oversizedBodySize : size;
+            if (PublishLimitWait(session) is { } limited)
+            {
+                return PublishWhenAllowedAsync(limited, topology, session, _publish, _contentProperties, body, bodySize);
+            }
+
+            return PublishAsync(topology, session, _publish, _contentProperties, body, bodySize);
         }
 
         return HandleUnroutedMethod(_contentMethod);

@@ -59,6 +59,13 @@ internal sealed partial class AmqpConnection
 
     private void OnHeartbeatTick()
     {
+        if (_waitingForPublishLimit)
+        {
+            // The read loop is held by a publish limit, so the client's heartbeats wait unread in the socket: the
+            // silence is ours. RabbitMQ likewise pauses its heartbeat monitor while it blocks a connection's reader.
+            NoteFrameReceived();
+        }
+
         var sinceReceived = _timeProvider.GetElapsedTime(Interlocked.Read(ref _lastReceivedTimestamp));
         if (sinceReceived >= _heartbeatInterval * 2)
         {

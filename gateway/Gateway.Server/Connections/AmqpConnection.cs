@@ -55,8 +55,10 @@ internal sealed partial class AmqpConnection
         ILogger logger,
         TimeProvider timeProvider,
         TopologyService? topology = null,
-        DirectReplyTo? directReplies = null)
+        DirectReplyTo? directReplies = null,
+        Control.TrafficControl? traffic = null)
     {
+        Traffic = traffic;
         Topology = topology;
         DirectReplies = directReplies ?? new DirectReplyTo();
         _transport = transport;
@@ -131,6 +133,7 @@ internal sealed partial class AmqpConnection
         finally
         {
             StopTimers();
+            StopTrafficControl();
             foreach (var channel in _channels.Values)
             {
                 channel.OnConnectionClosed();

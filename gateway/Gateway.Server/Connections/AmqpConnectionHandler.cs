@@ -20,6 +20,7 @@ internal sealed class AmqpConnectionHandler : ConnectionHandler
     private readonly ILogger<AmqpConnection> _logger;
     private readonly TimeProvider _timeProvider;
     private readonly TopologyService? _topology;
+    private readonly Control.TrafficControl? _traffic;
 
     public AmqpConnectionHandler(
         GatewayOptions options,
@@ -27,9 +28,11 @@ internal sealed class AmqpConnectionHandler : ConnectionHandler
         GatewayMetrics metrics,
         ILogger<AmqpConnection> logger,
         TimeProvider timeProvider,
-        TopologyService? topology = null)
+        TopologyService? topology = null,
+        Control.TrafficControl? traffic = null)
     {
         _topology = topology;
+        _traffic = traffic;
         _options = options;
         _credentials = credentials;
         _metrics = metrics;
@@ -38,5 +41,5 @@ internal sealed class AmqpConnectionHandler : ConnectionHandler
     }
 
     public override Task OnConnectedAsync(ConnectionContext connection) =>
-        new AmqpConnection(connection, _options, _credentials, _metrics, _logger, _timeProvider, _topology, _directReplies).RunAsync();
+        new AmqpConnection(connection, _options, _credentials, _metrics, _logger, _timeProvider, _topology, _directReplies, _traffic).RunAsync();
 }

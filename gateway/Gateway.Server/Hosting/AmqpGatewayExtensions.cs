@@ -1,9 +1,11 @@
 using Gateway.Broker.Topology;
 using Gateway.Server.Connections;
+using Gateway.Server.Control;
 using Gateway.Server.Metrics;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Logging;
 
 namespace Gateway.Server.Hosting;
 
@@ -19,6 +21,13 @@ public static class AmqpGatewayExtensions
         services.TryAddSingleton(TimeProvider.System);
         // With a topology registered (the host), its queues' gauges are part of the scrape.
         services.TryAddSingleton(sp => new GatewayMetrics(sp.GetService<System.Diagnostics.Metrics.IMeterFactory>(), sp.GetService<TopologyService>()));
+        // The controller's agent resolves ITrafficControl to apply desired state; connections use the same instance.
+        services.TryAddSingleton(sp => new TrafficControl(
+            sp.GetRequiredService<GatewayMetrics>(),
+            sp.GetRequiredService<TimeProvider>(),
+            sp.GetService<ILogger<TrafficControl>>(),
+            sp.GetService<TopologyService>()));
+        services.TryAddSingleton<ITrafficControl>(sp => sp.GetRequiredService<TrafficControl>());
         services.TryAddSingleton<AmqpConnectionHandler>();
         return services;
     }

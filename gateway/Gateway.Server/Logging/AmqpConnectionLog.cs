@@ -65,4 +65,10 @@ internal static partial class AmqpConnectionLog
 
     [LoggerMessage(2007, LogLevel.Error, "Connection {ConnectionId} channel {Channel}: tx.commit could not store its {Count} messages; none was stored and the connection is closed")]
     public static partial void CommitNotStored(ILogger logger, string connectionId, ushort channel, int count, Exception exception);
+
+    [LoggerMessage(1101, LogLevel.Information, "Connection {ConnectionId} from {Remote} held by a publish rate limit (vhost '{VirtualHost}', exchange '{Exchange}'): reading paused")]
+    public static partial void HeldByPublishLimit(ILogger logger, string connectionId, EndPoint? remote, string virtualHost, string exchange);
+
+    [LoggerMessage(1102, LogLevel.Information, "Connection {ConnectionId} from {Remote} released by the publish rate limit after {HeldMs} ms")]
+    public static partial void ReleasedByPublishLimit(ILogger logger, string connectionId, EndPoint? remote, long heldMs);
 }

@@ -17,6 +17,9 @@ internal sealed class QueueMetrics
     private readonly Gauge _unacknowledged;
     private readonly Gauge _consumers;
     private readonly Gauge _longestWait;
+    private readonly Gauge _paused;
+    private readonly Gauge _pausedConsumers;
+    private readonly Gauge _consumeLimit;
     private readonly Lock _lock = new();   // concurrent scrapes would otherwise race on removing vanished series
     private HashSet<(string VirtualHost, string Queue)> _exported = [];
 
@@ -30,6 +33,10 @@ internal sealed class QueueMetrics
             "gateway_queue_longest_wait_dispatches",
             "Most dispatches (bursts of any queue) between this queue being scheduled and served: the fairness signal (docs/dispatcher.md).",
             QueueLabels);
+        _paused = factory.CreateGauge("gateway_queue_paused", "1 while an unscoped controller pause holds the queue's consumption, else 0.", QueueLabels);
+        _pausedConsumers = factory.CreateGauge("gateway_queue_paused_consumers", "Consumers of the queue held by a controller pause (scoped or not).", QueueLabels);
+        _consumeLimit = factory.CreateGauge(
+            "gateway_queue_consume_limit_per_second", "This gateway's share of the queue's consume rate limit; absent without one.", QueueLabels);
     }
 
     public static void Register(IMetricFactory factory, CollectorRegistry registry, TopologyService topology)
@@ -55,6 +62,17 @@ internal sealed class QueueMetrics
                 _unacknowledged.WithLabels(labels).Set(unacknowledged);
                 _consumers.WithLabels(labels).Set(queue.Dispatch.ConsumerCount);
                 _longestWait.WithLabels(labels).Set(queue.Dispatch.LongestWait);
+                _paused.WithLabels(labels).Set(queue.Dispatch.IsPausedForEveryone ? 1 : 0);
+                _pausedConsumers.WithLabels(labels).Set(queue.Dispatch.PausedConsumerCount);
+                if (queue.Dispatch.ConsumeLimitPerSecond is { } limit)
+                {
+                    _consumeLimit.WithLabels(labels).Set(limit);
+                }
+                else
+                {
+                    _consumeLimit.RemoveLabelled(labels);
+                }
+
                 exported.Add((queue.VirtualHost, queue.Name));
             }
 
@@ -64,13 +82,20 @@ internal sealed class QueueMetrics
                 _unacknowledged.RemoveLabelled(virtualHost, name);
                 _consumers.RemoveLabelled(virtualHost, name);
                 _longestWait.RemoveLabelled(virtualHost, name);
+                _paused.RemoveLabelled(virtualHost, name);
+                _pausedConsumers.RemoveLabelled(virtualHost, name);
+                _consumeLimit.RemoveLabelled(virtualHost, name);
             }
 
             _exported = exported;
         }
     }
 
-    private bool TryReadCounts(ServedQueue queue, out long ready, out long unacknowledged)
+    private bool TryReadCounts(ServedQueue queue, out long ready, out long unacknowledged) =>
+        TryReadCounts(_topology, queue, out ready, out unacknowledged);
+
+    /// <summary>A queue's ready and unacknowledged counts from the log; false if it went meanwhile (the counts are then 0).</summary>
+    internal static bool TryReadCounts(TopologyService topology, ServedQueue queue, out long ready, out long unacknowledged)
     {
         (ready, unacknowledged) = (0, 0);
         try
@@ -78,7 +103,7 @@ internal sealed class QueueMetrics
             ready = queue.Dispatch.Source.Ready;
             foreach (string topic in queue.Topics)
             {
-                unacknowledged += _topology.Log.GetStats(topic).InFlight;
+                unacknowledged += topology.Log.GetStats(topic).InFlight;
             }
 
             return true;

@@ -266,8 +266,8 @@ internal sealed class RecordingTarget : IDeliveryTarget
 internal static class ManualDispatch
 {
     /// <summary>A dispatcher without workers: the test runs every dispatch on its own thread, deterministically.</summary>
-    public static DeliveryDispatcher Create(int burstSize = 64) =>
-        new(new DeliveryDispatcherOptions { BurstSize = burstSize }, startWorkers: false);
+    public static DeliveryDispatcher Create(int burstSize = 64, TimeProvider? time = null) =>
+        new(new DeliveryDispatcherOptions { BurstSize = burstSize, Time = time ?? TimeProvider.System }, startWorkers: false);
 
     /// <summary>Runs dispatches until nothing is scheduled; returns how many ran.</summary>
     public static int RunUntilIdle(this DeliveryDispatcher dispatcher)
@@ -297,6 +297,6 @@ internal static class ManualDispatch
     public static void Publish(this (DispatchQueue Queue, FakeQueueSource Source) queue, int count = 1)
     {
         queue.Source.Append(count);
-        queue.Queue.NotifyMessagesAppended();
+        queue.Queue.NotifyMessagesAppended(count: count);
     }
 }
