@@ -134,6 +134,28 @@ public sealed class ControllerAgentTests
     }
 
     [Fact]
+    public async Task A_heartbeat_that_sees_a_newer_state_cuts_short_a_long_poll_held_by_a_former_leader()
+    {
+        await using var first = await FakeController.StartAsync("controller-1");
+        await using var second = await FakeController.StartAsync("controller-2");
+        second.StandbyOf = first;
+        first.SetState(FakeController.StateWithPause("from-first", "orders"));
+        second.SetState(FakeController.StateWithPause("from-second", "orders"));
+        var traffic = new RecordingTrafficControl();
+        await using var agent = await StartAgentAsync(traffic, first.Url, second.Url);
+        await GatewayFixture.WaitUntilAsync(() => traffic.AppliedAt("from-first") is not null, Deadline, "the first leader's state");
+        await GatewayFixture.WaitUntilAsync(() => first.StateRequests >= 2, Deadline, "a long poll held by the first leader");
+
+        // Leadership moves; the first instance keeps holding the poll it took (for up to 10 s).
+        first.StandbyOf = second;
+        second.StandbyOf = null;
+        var moved = Stopwatch.StartNew();
+
+        await GatewayFixture.WaitUntilAsync(() => traffic.AppliedAt("from-second") is not null, Deadline, "the new leader's state");
+        Assert.True(moved.Elapsed < TimeSpan.FromSeconds(5), $"applied after {moved.Elapsed.TotalSeconds:F1} s (the held poll lasts 10 s)");
+    }
+
+    [Fact]
     public async Task An_unreachable_controller_at_start_is_logged_once_and_retried_until_one_answers()
     {
         var controller = await FakeController.StartAsync();
