@@ -48,6 +48,11 @@ public sealed class FakeController : IAsyncDisposable
     /// <summary>Every heartbeat received, oldest first.</summary>
     public ConcurrentQueue<GatewayReport> Reports { get; } = new();
 
+    /// <summary>How many /api requests arrived, answered or refused.</summary>
+    public int ApiRequests => Volatile.Read(ref _apiRequests);
+
+    private int _apiRequests;
+
     /// <summary>How many state requests arrived (long polls included).</summary>
     public int StateRequests => Volatile.Read(ref _stateRequests);
 
@@ -163,6 +168,7 @@ public sealed class FakeController : IAsyncDisposable
                 return;
             }
 
+            Interlocked.Increment(ref _apiRequests);
             if (StandbyOf is { } leader)
             {
                 context.Response.StatusCode = StatusCodes.Status503ServiceUnavailable;

@@ -129,8 +129,11 @@ public sealed class ControllerAgentTests
         await using var agent = await StartAgentAsync(traffic, standby.Url);   // told only of the standby
 
         await GatewayFixture.WaitUntilAsync(() => traffic.AppliedAt("from-leader") is not null, Deadline, "the leader's state");
-        await GatewayFixture.WaitUntilAsync(() => !leader.Reports.IsEmpty, Deadline, "a heartbeat at the leader");
+        await GatewayFixture.WaitUntilAsync(() => leader.Reports.Count >= 5, Deadline, "heartbeats at the leader");
         Assert.Empty(standby.Reports);
+        // Once named, the leader is asked directly: the standby saw only the first heartbeat and state poll.
+        Assert.InRange(standby.ApiRequests, 1, 2);
+        Assert.Contains(agent.Logs.Entries, e => e.EventId == 3002 && e.Message.Contains(leader.Url.ToString(), StringComparison.Ordinal));
     }
 
     [Fact]
