@@ -92,14 +92,32 @@ public sealed partial class ControllerAgent : BackgroundService
     private async Task HeartbeatLoopAsync(ITrafficControl traffic, GatewayIdentity identity, CancellationToken stoppingToken)
     {
         TrafficSnapshot? previous = null;
+        bool snapshotFailing = false;
         using var timer = new PeriodicTimer(_timing.HeartbeatInterval, _time);
         do
         {
+            GatewayReport report;
             try
             {
                 var current = traffic.Snapshot();
-                var report = TrafficReports.Build(identity, _appliedETag, previous, current);
+                report = TrafficReports.Build(identity, _appliedETag, previous, current);
                 previous = current;
+                snapshotFailing = false;
+            }
+            catch (Exception e)
+            {
+                // The gateway's fault, not the controller's: logged once, and the next tick tries again.
+                if (!snapshotFailing)
+                {
+                    LogSnapshotFailed(_logger, e);
+                    snapshotFailing = true;
+                }
+
+                continue;
+            }
+
+            try
+            {
                 var reply = await _client.HeartbeatAsync(report, stoppingToken);
                 OnControllerAnswered(reply);
             }
@@ -109,7 +127,7 @@ public sealed partial class ControllerAgent : BackgroundService
             }
             catch (Exception e) when (e is not OperationCanceledException || !stoppingToken.IsCancellationRequested)
             {
-                // A malformed answer or a failing snapshot: the next tick tries again.
+                // A malformed answer: the next tick tries again.
                 OnControllerFailed("failed:" + e.GetType().Name, e);
             }
         }
@@ -295,6 +313,9 @@ public sealed partial class ControllerAgent : BackgroundService
 
     [LoggerMessage(3008, LogLevel.Debug, "Polling the control state failed ({Reason}); again in {DelayMs} ms")]
     private static partial void LogPollFailed(ILogger logger, string reason, long delayMs);
+
+    [LoggerMessage(3010, LogLevel.Error, "Taking the gateway's traffic snapshot for a heartbeat failed; heartbeats resume when it works again")]
+    private static partial void LogSnapshotFailed(ILogger logger, Exception error);
 
     [LoggerMessage(3009, LogLevel.Error, "--controller is set but this gateway has no ITrafficControl registered: the control agent does not run")]
     private static partial void LogNoTrafficControl(ILogger logger);

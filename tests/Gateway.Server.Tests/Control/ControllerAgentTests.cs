@@ -159,6 +159,20 @@ public sealed class ControllerAgentTests
     }
 
     [Fact]
+    public async Task A_failing_snapshot_is_logged_once_as_the_gateways_fault_and_heartbeats_resume()
+    {
+        await using var controller = await FakeController.StartAsync();
+        var traffic = new RecordingTrafficControl { FailingSnapshots = 5 };
+        await using var agent = await StartAgentAsync(traffic, controller.Url);
+
+        await GatewayFixture.WaitUntilAsync(() => !controller.Reports.IsEmpty, Deadline, "a heartbeat once snapshots work");
+
+        Assert.Equal(1, agent.Logs.Count(3010));
+        Assert.False(agent.Logs.Contains(3004));   // not blamed on the controller
+        Assert.Equal(0, traffic.FailingSnapshots);
+    }
+
+    [Fact]
     public async Task An_unreachable_controller_at_start_is_logged_once_and_retried_until_one_answers()
     {
         var controller = await FakeController.StartAsync();

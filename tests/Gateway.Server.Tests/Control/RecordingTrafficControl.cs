@@ -30,8 +30,17 @@ internal sealed class RecordingTrafficControl : ITrafficControl
         Applied.Enqueue((state, Stopwatch.GetTimestamp()));
     }
 
+    /// <summary>How many of the next snapshots throw (a gateway-side failure).</summary>
+    public int FailingSnapshots { get; set; }
+
     public TrafficSnapshot Snapshot()
     {
+        if (FailingSnapshots > 0)
+        {
+            FailingSnapshots--;
+            throw new InvalidOperationException("snapshot failed on purpose");
+        }
+
         if (_snapshots.TryDequeue(out var next))
         {
             _last = next;
