@@ -14,10 +14,14 @@ namespace Controller.Contracts;
 public sealed class ControllerClient : IDisposable
 {
     private static readonly TimeSpan DefaultRequestTimeout = TimeSpan.FromSeconds(5);
+
+    /// <summary>How many instances the client knows at most, the given ones and leaders standbys named.</summary>
+    private const int MaxInstances = 16;
     private static readonly ControllerJsonContext Json = ControllerJsonContext.Default;
 
     private readonly HttpClient _http;
-    private readonly Uri[] _controllers;
+    private readonly Lock _controllersLock = new();
+    private Uri[] _controllers;   // only grows (a leader a standby named is added), replaced whole
     private readonly TimeSpan _requestTimeout;
     private int _current;
 
@@ -40,7 +44,15 @@ public sealed class ControllerClient : IDisposable
                 : throw new FormatException($"'{url}' is not an http(s) URL of a controller"))];
 
     /// <summary>The instance the last successful call went to.</summary>
-    public Uri Current => _controllers[Volatile.Read(ref _current)];
+    public Uri Current
+    {
+        get
+        {
+            // The index first: it is published after the array that holds it.
+            int current = Volatile.Read(ref _current);
+            return Volatile.Read(ref _controllers)[current];
+        }
+    }
 
     public async Task<HeartbeatReply> HeartbeatAsync(GatewayReport report, CancellationToken cancellationToken = default) =>
         (await SendAsync(HttpMethod.Post, ControllerRoutes.Heartbeat, JsonContent.Create(report, Json.GatewayReport), Json.HeartbeatReply, null, cancellationToken))!;
@@ -115,22 +127,23 @@ public sealed class ControllerClient : IDisposable
         var body = content is null ? null : await content.ReadAsByteArrayAsync(cancellationToken);
         var mediaType = content?.Headers.ContentType;
         int start = Volatile.Read(ref _current);
+        var controllers = Volatile.Read(ref _controllers);
         Uri? hintedLeader = null;
         string lastFailure = "no controller URL";
-        for (int attempt = 0; attempt <= _controllers.Length; attempt++)
+        for (int attempt = 0; attempt <= controllers.Length; attempt++)
         {
             Uri baseUrl;
             int index;
             if (hintedLeader is not null)
             {
-                index = Array.FindIndex(_controllers, u => SameOrigin(u, hintedLeader));
-                baseUrl = index >= 0 ? _controllers[index] : hintedLeader;
+                index = Array.FindIndex(controllers, u => SameOrigin(u, hintedLeader));
+                baseUrl = index >= 0 ? controllers[index] : hintedLeader;
                 hintedLeader = null;
             }
-            else if (attempt < _controllers.Length)
+            else if (attempt < controllers.Length)
             {
-                index = (start + attempt) % _controllers.Length;
-                baseUrl = _controllers[index];
+                index = (start + attempt) % controllers.Length;
+                baseUrl = controllers[index];
             }
             else
             {
@@ -171,6 +184,13 @@ public sealed class ControllerClient : IDisposable
                     continue;
                 }
 
+                if (index < 0)
+                {
+                    // A leader only a standby knew of: remembered, so the next call goes to it directly
+                    // instead of through the standby again.
+                    index = Remember(baseUrl);
+                }
+
                 if (index >= 0)
                 {
                     Volatile.Write(ref _current, index);
@@ -195,6 +215,23 @@ public sealed class ControllerClient : IDisposable
         }
 
         throw new ControllerException(null, $"no controller leader reachable ({lastFailure})");
+    }
+
+    /// <summary>Adds an instance to the known ones; its index, or -1 when the client knows too many already.</summary>
+    private int Remember(Uri instance)
+    {
+        lock (_controllersLock)
+        {
+            var known = _controllers;
+            int index = Array.FindIndex(known, u => SameOrigin(u, instance));
+            if (index >= 0 || known.Length >= MaxInstances)
+            {
+                return index;
+            }
+
+            Volatile.Write(ref _controllers, [.. known, instance]);
+            return known.Length;
+        }
     }
 
     private static async Task<T?> TryReadAsync<T>(HttpResponseMessage response, JsonTypeInfo<T> type, CancellationToken cancellationToken)

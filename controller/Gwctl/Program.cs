@@ -1,6 +1,3 @@
-using System.CommandLine;
 using Gwctl;
 
-var root = new RootCommand("gwctl: operate AMQP log gateways");
-RedriveCommand.AddTo(root);
-return await root.Parse(args).InvokeAsync();
+return await GwctlCli.InvokeAsync(args, Console.Out, Console.Error);

@@ -2,6 +2,7 @@ using System.Net;
 using System.Security.Cryptography.X509Certificates;
 using Gateway.Broker.Delivery;
 using Gateway.Broker.Topology;
+using Gateway.Host.Control;
 using Gateway.Log;
 using Gateway.Log.Commit;
 using Gateway.Server.Hosting;
@@ -24,7 +25,7 @@ namespace Gateway.Host;
 
 /// <summary>
 /// The composition root: Kestrel with an AMQP listener (and AMQPS when a certificate is configured),
-/// an HTTP listener for Prometheus' GET /metrics only (unless turned off), and the metadata store chosen by <see cref="GatewayOptions.Metadata"/>. Program.cs and
+/// an HTTP listener for Prometheus' GET /metrics only (unless turned off), the metadata store chosen by <see cref="GatewayOptions.Metadata"/>, and the control agent when a controller is configured. Program.cs and
 /// the in-process test fixture both build the gateway here, so tests run the shipped wiring.
 /// </summary>
 public static class GatewayApplication
@@ -48,6 +49,11 @@ public static class GatewayApplication
         ["--max-message-size"] = nameof(GatewayOptions.MaxMessageSize),
         ["--max-publish-bytes-in-flight"] = nameof(GatewayOptions.MaxPublishBytesInFlight),
         ["--consumer-timeout"] = nameof(GatewayOptions.ConsumerTimeoutMs),
+        ["--controller"] = nameof(GatewayOptions.Controller),
+        ["--controller-token"] = nameof(GatewayOptions.ControllerToken),
+        ["--node-id"] = nameof(GatewayOptions.NodeId),
+        ["--advertise"] = nameof(GatewayOptions.Advertise),
+        ["--controller-heartbeat-ms"] = nameof(GatewayOptions.ControllerHeartbeatMs),
     };
 
     public static async Task<WebApplication> BuildAsync(string[] args, Action<WebApplicationBuilder>? configure = null)
@@ -93,6 +99,11 @@ public static class GatewayApplication
         builder.Services.AddAmqpGateway(options);
         var listeners = new GatewayListeners();
         builder.Services.AddSingleton(listeners);
+        if (!string.IsNullOrWhiteSpace(options.Controller))
+        {
+            builder.Services.AddControllerAgent(options, listeners);
+        }
+
         builder.Logging.AddSimpleConsole(o =>
         {
             o.SingleLine = true;
@@ -173,6 +184,11 @@ public static class GatewayApplication
             MaxMessageSize = Parse(configuration, nameof(GatewayOptions.MaxMessageSize), defaults.MaxMessageSize),
             MaxPublishBytesInFlight = Parse(configuration, nameof(GatewayOptions.MaxPublishBytesInFlight), defaults.MaxPublishBytesInFlight),
             ConsumerTimeoutMs = Parse(configuration, nameof(GatewayOptions.ConsumerTimeoutMs), defaults.ConsumerTimeoutMs),
+            Controller = configuration[nameof(GatewayOptions.Controller)] ?? defaults.Controller,
+            ControllerToken = configuration[nameof(GatewayOptions.ControllerToken)] ?? defaults.ControllerToken,
+            NodeId = configuration[nameof(GatewayOptions.NodeId)] ?? defaults.NodeId,
+            Advertise = configuration[nameof(GatewayOptions.Advertise)] ?? defaults.Advertise,
+            ControllerHeartbeatMs = Parse(configuration, nameof(GatewayOptions.ControllerHeartbeatMs), defaults.ControllerHeartbeatMs),
         };
     }
 

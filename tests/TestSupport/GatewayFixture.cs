@@ -81,8 +81,18 @@ public sealed class GatewayFixture : IAsyncDisposable
     public static Task<GatewayFixture> StartAsync(bool fakeTime = false, params string[] extraArgs) =>
         StartOnDataDirAsync(dataDir: null, fakeTime, extraArgs);
 
+    /// <summary>Starts a gateway whose services a test adds to first (e.g. a fake the gateway resolves lazily).</summary>
+    public static Task<GatewayFixture> StartWithServicesAsync(Action<IServiceCollection> configureServices, params string[] extraArgs) =>
+        StartCoreAsync(dataDir: null, fakeTime: false, configureServices, extraArgs);
+
+    /// <summary>The gateway's service provider, for a test that needs what it resolved.</summary>
+    public IServiceProvider Services => _app.Services;
+
     /// <summary>Starts a gateway on <paramref name="dataDir"/> (kept after dispose, for restart tests) or on a fresh temporary one.</summary>
-    public static async Task<GatewayFixture> StartOnDataDirAsync(string? dataDir, bool fakeTime = false, params string[] extraArgs)
+    public static Task<GatewayFixture> StartOnDataDirAsync(string? dataDir, bool fakeTime = false, params string[] extraArgs) =>
+        StartCoreAsync(dataDir, fakeTime, configureServices: null, extraArgs);
+
+    private static async Task<GatewayFixture> StartCoreAsync(string? dataDir, bool fakeTime, Action<IServiceCollection>? configureServices, string[] extraArgs)
     {
         bool ownsDataDir = dataDir is null;
         dataDir ??= Directory.CreateTempSubdirectory("gateway-test-").FullName;
@@ -99,6 +109,7 @@ public sealed class GatewayFixture : IAsyncDisposable
             builder.Logging.ClearProviders();
             builder.Logging.AddProvider(logs);
             builder.Logging.SetMinimumLevel(LogLevel.Debug);
+            configureServices?.Invoke(builder.Services);
         });
         await app.StartAsync();
         return new GatewayFixture(app, dataDir, ownsDataDir, time, logs);

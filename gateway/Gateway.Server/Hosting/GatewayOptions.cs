@@ -45,6 +45,28 @@ public sealed record GatewayOptions
     public string? MetadataToken { get; init; }
 
     /// <summary>
+    /// Comma-separated http(s) URLs of the controller's instances (the active one and its standby). Default
+    /// none: the gateway runs standalone, with no pauses or rate limits. With one, the control agent
+    /// heartbeats to it and applies the desired state it sends (docs/control-agent.md).
+    /// </summary>
+    public string? Controller { get; init; }
+
+    /// <summary>API token for the controller (its --token); required with <see cref="Controller"/>.</summary>
+    public string? ControllerToken { get; init; }
+
+    /// <summary>This gateway's name in the controller's registry, unique in the cluster. Default host name:AMQP port.</summary>
+    public string? NodeId { get; init; }
+
+    /// <summary>
+    /// The AMQP endpoint (host:port) clients and operators are told to use for this gateway. Default the bind
+    /// address and the bound port, with an any-address bind (0.0.0.0, ::) replaced by the host name.
+    /// </summary>
+    public string? Advertise { get; init; }
+
+    /// <summary>Milliseconds between heartbeats to the controller. Default 1000; tests use less.</summary>
+    public int ControllerHeartbeatMs { get; init; } = 1000;
+
+    /// <summary>
     /// Largest message body accepted; a bigger one closes the channel with 406 PRECONDITION_FAILED.
     /// RabbitMQ's max_message_size default (128 MiB).
     /// </summary>
