@@ -5,6 +5,7 @@ using Gateway.Broker.Topology;
 using Gateway.Host.Control;
 using Gateway.Log;
 using Gateway.Log.Commit;
+using Gateway.Server.Control;
 using Gateway.Server.Hosting;
 using Gateway.Server.Metrics;
 using Gateway.Server.Publishing;
@@ -136,6 +137,8 @@ public static class GatewayApplication
         });
 
         var app = builder.Build();
+        // Before the listeners open: a gateway restarted while no controller answers enforces what it last received.
+        app.Services.GetService<ControlStateFile>()?.Restore(app.Services.GetRequiredService<ITrafficControl>());
         if (options.MetricsPort >= 0)
         {
             app.MapMetrics("/metrics", app.Services.GetRequiredService<GatewayMetrics>().Registry);

@@ -36,6 +36,7 @@ public sealed partial class ControllerAgent : BackgroundService
     private CancellationTokenSource? _wakeStatePoll;
     private volatile string? _appliedETag;
     private string? _link;
+    private readonly ControlStateFile? _stateFile;
 
     /// <param name="trafficControl">Resolved once the gateway listens, so the enforcement registered by whoever builds the gateway is the one used.</param>
     /// <param name="identity">Read once the gateway listens (the ports are known only then).</param>
@@ -48,8 +49,10 @@ public sealed partial class ControllerAgent : BackgroundService
         ControllerAgentMetrics metrics,
         ILogger logger,
         TimeProvider? time = null,
-        Task? listening = null)
+        Task? listening = null,
+        ControlStateFile? stateFile = null)
     {
+        _stateFile = stateFile;
         _client = client;
         _trafficControl = trafficControl;
         _identity = identity;
@@ -78,6 +81,12 @@ public sealed partial class ControllerAgent : BackgroundService
             {
                 LogNoTrafficControl(_logger);
                 return;
+            }
+
+            // A state restored from the data directory at start is the one in force: the first poll asks whether it is still current.
+            if (traffic.Current.ETag != ControlState.Empty.ETag)
+            {
+                _appliedETag ??= traffic.Current.ETag;
             }
 
             var identity = _identity();
@@ -242,6 +251,7 @@ public sealed partial class ControllerAgent : BackgroundService
         }
 
         _appliedETag = state.ETag;
+        _stateFile?.Save(state);
         _metrics.StateApplied();
         _metrics.StateConfirmed();
         LogApplied(_logger, state.ETag, state.Pauses.Count, state.ConsumeLimits.Count, state.PublishLimits.Count);

@@ -47,6 +47,9 @@ public static class ControllerAgentSetup
         var startedAt = DateTimeOffset.UtcNow;
         // The controller's protocol runs on wall-clock time even when a test gives the broker a fake clock.
         services.AddSingleton(sp => new ControllerAgentMetrics(sp.GetRequiredService<GatewayMetrics>().Registry, TimeProvider.System));
+        services.AddSingleton(sp => new ControlStateFile(
+            Path.Combine(options.DataDir, ControlStateFile.FileName),
+            sp.GetRequiredService<ILoggerFactory>().CreateLogger("Gateway.Controller")));
         services.AddHostedService(sp =>
         {
             var lifetime = sp.GetRequiredService<IHostApplicationLifetime>();
@@ -61,7 +64,8 @@ public static class ControllerAgentSetup
                 sp.GetRequiredService<ControllerAgentMetrics>(),
                 sp.GetRequiredService<ILoggerFactory>().CreateLogger("Gateway.Controller"),
                 TimeProvider.System,
-                listening.Task);
+                listening.Task,
+                sp.GetRequiredService<ControlStateFile>());
         });
         return services;
     }

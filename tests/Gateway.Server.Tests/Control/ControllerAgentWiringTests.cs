@@ -6,6 +6,7 @@ using Gateway.Server.Hosting;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
+using RabbitMQ.Client;
 using TestSupport;
 
 namespace Gateway.Server.Tests.Control;
@@ -50,6 +51,45 @@ public sealed class ControllerAgentWiringTests
         var applied = System.Text.RegularExpressions.Regex.Match(scrape, @"^gateway_control_state_applied_total (\d+)$", System.Text.RegularExpressions.RegexOptions.Multiline);
         Assert.True(applied.Success && int.Parse(applied.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture) >= 1, scrape);
         Assert.Contains("gateway_control_state_age_seconds ", scrape, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_gateway_restarted_while_no_controller_answers_enforces_the_last_state_it_received()
+    {
+        const string queue = "restart-paused";
+        string dataDir = Path.Combine(Path.GetTempPath(), "gw-control-state-" + Guid.NewGuid().ToString("N")[..8]);
+        try
+        {
+            await using (var controller = await FakeController.StartAsync())
+            {
+                await using var gateway = await GatewayFixture.StartOnDataDirAsync(
+                    dataDir, false, "--controller", controller.Url.ToString(), "--controller-token", controller.Token, "--controller-heartbeat-ms", "100");
+                await using (var connection = await new ConnectionFactory { Port = gateway.Port }.CreateConnectionAsync())
+                await using (var channel = await connection.CreateChannelAsync())
+                {
+                    await channel.QueueDeclareAsync(queue, durable: true, exclusive: false, autoDelete: false);
+                    await channel.BasicPublishAsync("", queue, "kept"u8.ToArray());
+                }
+
+                controller.SetState(FakeController.StateWithPause("saved-1", queue));
+                var traffic = gateway.Services.GetRequiredService<ITrafficControl>();
+                await GatewayFixture.WaitUntilAsync(() => traffic.Current.ETag == "saved-1", TimeSpan.FromSeconds(15), "the pause applied");
+            }
+
+            // Nothing listens on port 9: the restarted gateway cannot reach any controller.
+            await using var restarted = await GatewayFixture.StartOnDataDirAsync(
+                dataDir, false, "--controller", "http://127.0.0.1:9", "--controller-token", "t", "--controller-heartbeat-ms", "100");
+
+            Assert.Equal("saved-1", restarted.Services.GetRequiredService<ITrafficControl>().Current.ETag);
+            await using var again = await new ConnectionFactory { Port = restarted.Port }.CreateConnectionAsync();
+            await using var check = await again.CreateChannelAsync();
+            Assert.Equal(1u, await check.MessageCountAsync(queue));
+            Assert.Null(await check.BasicGetAsync(queue, autoAck: true));   // still paused: get-empty
+        }
+        finally
+        {
+            Directory.Delete(dataDir, recursive: true);
+        }
     }
 
     [Fact]
