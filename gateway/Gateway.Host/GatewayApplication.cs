@@ -55,6 +55,7 @@ public static class GatewayApplication
         ["--node-id"] = nameof(GatewayOptions.NodeId),
         ["--advertise"] = nameof(GatewayOptions.Advertise),
         ["--controller-heartbeat-ms"] = nameof(GatewayOptions.ControllerHeartbeatMs),
+        ["--controller-port"] = nameof(GatewayOptions.ControllerPort),
     };
 
     public static async Task<WebApplication> BuildAsync(string[] args, Action<WebApplicationBuilder>? configure = null)
@@ -100,6 +101,14 @@ public static class GatewayApplication
         builder.Services.AddAmqpGateway(options);
         var listeners = new GatewayListeners();
         builder.Services.AddSingleton(listeners);
+        EmbeddedController? embeddedController = null;
+        if (options.Controller == GatewayOptions.EmbeddedController)
+        {
+            embeddedController = await EmbeddedController.StartAsync(options);
+            builder.Services.AddSingleton(embeddedController);
+            options = options with { Controller = embeddedController.Url.ToString() };
+        }
+
         if (!string.IsNullOrWhiteSpace(options.Controller))
         {
             builder.Services.AddControllerAgent(options, listeners);
@@ -151,6 +160,11 @@ public static class GatewayApplication
         }
 
         app.Lifetime.ApplicationStopping.Register(() => topology.StopAsync().AsTask().GetAwaiter().GetResult());
+        if (embeddedController is not null)
+        {
+            // After the gateway's own shutdown: its agent's last calls still find the controller.
+            app.Lifetime.ApplicationStopped.Register(() => embeddedController.DisposeAsync().AsTask().GetAwaiter().GetResult());
+        }
 
         // After the listener stopped (no more appends): a clean close checkpoints the log for a fast restart.
         app.Lifetime.ApplicationStopped.Register(() =>
@@ -192,6 +206,7 @@ public static class GatewayApplication
             NodeId = configuration[nameof(GatewayOptions.NodeId)] ?? defaults.NodeId,
             Advertise = configuration[nameof(GatewayOptions.Advertise)] ?? defaults.Advertise,
             ControllerHeartbeatMs = Parse(configuration, nameof(GatewayOptions.ControllerHeartbeatMs), defaults.ControllerHeartbeatMs),
+            ControllerPort = Parse(configuration, nameof(GatewayOptions.ControllerPort), defaults.ControllerPort),
         };
     }
 

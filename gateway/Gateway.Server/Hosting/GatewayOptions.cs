@@ -47,9 +47,15 @@ public sealed record GatewayOptions
     /// <summary>
     /// Comma-separated http(s) URLs of the controller's instances (the active one and its standby). Default
     /// none: the gateway runs standalone, with no pauses or rate limits. With one, the control agent
-    /// heartbeats to it and applies the desired state it sends (docs/control-agent.md).
+    /// heartbeats to it and applies the desired state it sends (docs/control-agent.md). <see cref="EmbeddedController"/>
+    /// runs a controller inside the gateway process instead (single-node deployments), on <see cref="ControllerPort"/>.
     /// </summary>
     public string? Controller { get; init; }
+
+    public const string EmbeddedController = "embedded";
+
+    /// <summary>HTTP port of the embedded controller (<c>--controller embedded</c>); 0 picks a free one. Default 15690, the controller's own default.</summary>
+    public int ControllerPort { get; init; } = 15690;
 
     /// <summary>API token for the controller (its --token); required with <see cref="Controller"/>.</summary>
     public string? ControllerToken { get; init; }

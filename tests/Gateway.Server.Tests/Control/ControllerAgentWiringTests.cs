@@ -93,6 +93,30 @@ public sealed class ControllerAgentWiringTests
     }
 
     [Fact]
+    public async Task An_embedded_controller_runs_in_the_gateway_process_and_its_pause_reaches_the_gateway()
+    {
+        await using var gateway = await GatewayFixture.StartAsync(
+            false, "--controller", "embedded", "--controller-token", "embedded-secret", "--controller-port", "0", "--controller-heartbeat-ms", "100");
+        var embedded = gateway.Services.GetRequiredService<EmbeddedController>();
+        using var controller = new Controller.Contracts.ControllerClient([embedded.Url], "embedded-secret");
+        await using var connection = await new ConnectionFactory { Port = gateway.Port }.CreateConnectionAsync();
+        await using var channel = await connection.CreateChannelAsync();
+        await channel.QueueDeclareAsync("embedded-paused", durable: true, exclusive: false, autoDelete: false);
+        await channel.BasicPublishAsync("", "embedded-paused", "held"u8.ToArray());
+        await GatewayFixture.WaitUntilAsync(
+            () => controller.GetNodesAsync().GetAwaiter().GetResult() is [{ Live: true }], TimeSpan.FromSeconds(15), "the gateway registered with its own controller");
+
+        await controller.PauseAsync(new Controller.Contracts.PauseRequest("/", "embedded-paused"));
+        var traffic = gateway.Services.GetRequiredService<ITrafficControl>();
+        await GatewayFixture.WaitUntilAsync(() => traffic.Current.Pauses.Count == 1, TimeSpan.FromSeconds(5), "the pause applied");
+        Assert.Null(await channel.BasicGetAsync("embedded-paused", autoAck: true));
+
+        await controller.ResumeAsync("/", "embedded-paused");
+        await GatewayFixture.WaitUntilAsync(() => traffic.Current.Pauses.Count == 0, TimeSpan.FromSeconds(5), "the resume applied");
+        Assert.Equal("held", System.Text.Encoding.UTF8.GetString((await channel.BasicGetAsync("embedded-paused", autoAck: true))!.Body.Span));
+    }
+
+    [Fact]
     public async Task A_gateway_without_a_controller_runs_no_agent()
     {
         await using var gateway = await GatewayFixture.StartAsync();
