@@ -20,6 +20,10 @@ internal sealed class QueueMetrics
     private readonly Gauge _paused;
     private readonly Gauge _pausedConsumers;
     private readonly Gauge _consumeLimit;
+    private readonly Counter _published;
+    private readonly Counter _delivered;
+    private readonly Counter _redelivered;
+    private readonly Counter _acknowledged;
     private readonly Lock _lock = new();   // concurrent scrapes would otherwise race on removing vanished series
     private HashSet<(string VirtualHost, string Queue)> _exported = [];
 
@@ -37,6 +41,11 @@ internal sealed class QueueMetrics
         _pausedConsumers = factory.CreateGauge("gateway_queue_paused_consumers", "Consumers of the queue held by a controller pause (scoped or not).", QueueLabels);
         _consumeLimit = factory.CreateGauge(
             "gateway_queue_consume_limit_per_second", "This gateway's share of the queue's consume rate limit; absent without one.", QueueLabels);
+        // The dispatch queue counts these anyway (the controller's heartbeat rates); exported as counters for rate().
+        _published = factory.CreateCounter("gateway_queue_messages_published_total", "Messages appended to the queue on this gateway.", QueueLabels);
+        _delivered = factory.CreateCounter("gateway_queue_messages_delivered_total", "Deliveries from the queue (consumers and basic.get).", QueueLabels);
+        _redelivered = factory.CreateCounter("gateway_queue_messages_redelivered_total", "Deliveries flagged redelivered (a subset of delivered).", QueueLabels);
+        _acknowledged = factory.CreateCounter("gateway_queue_messages_acknowledged_total", "Deliveries of the queue acknowledged.", QueueLabels);
     }
 
     public static void Register(IMetricFactory factory, CollectorRegistry registry, TopologyService topology)
@@ -73,6 +82,11 @@ internal sealed class QueueMetrics
                     _consumeLimit.RemoveLabelled(labels);
                 }
 
+                // IncTo never lowers a counter; a queue recreated under the same name starts a new series (removed below first).
+                _published.WithLabels(labels).IncTo(queue.Dispatch.AppendedCount);
+                _delivered.WithLabels(labels).IncTo(queue.Dispatch.DeliveredCount);
+                _redelivered.WithLabels(labels).IncTo(queue.Dispatch.RedeliveredCount);
+                _acknowledged.WithLabels(labels).IncTo(queue.Dispatch.AcknowledgedCount);
                 exported.Add((queue.VirtualHost, queue.Name));
             }
 
@@ -85,6 +99,10 @@ internal sealed class QueueMetrics
                 _paused.RemoveLabelled(virtualHost, name);
                 _pausedConsumers.RemoveLabelled(virtualHost, name);
                 _consumeLimit.RemoveLabelled(virtualHost, name);
+                _published.RemoveLabelled(virtualHost, name);
+                _delivered.RemoveLabelled(virtualHost, name);
+                _redelivered.RemoveLabelled(virtualHost, name);
+                _acknowledged.RemoveLabelled(virtualHost, name);
             }
 
             _exported = exported;

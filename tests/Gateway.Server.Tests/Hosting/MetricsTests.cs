@@ -39,6 +39,11 @@ public sealed class MetricsTests : GatewayTest
         Assert.Equal(3, scrape.Value("gateway_messages_published_total", ("vhost", "/")));
         Assert.Equal(4, scrape.Value("gateway_messages_delivered_total", ("vhost", "/")));   // the get-ok and three deliveries
         Assert.Equal(1, scrape.Value("gateway_messages_redelivered_total", ("vhost", "/")));
+        var counted = new[] { ("vhost", "/"), ("queue", "counted") };
+        Assert.Equal(3, scrape.Value("gateway_queue_messages_published_total", counted));
+        Assert.Equal(4, scrape.Value("gateway_queue_messages_delivered_total", counted));
+        Assert.Equal(1, scrape.Value("gateway_queue_messages_redelivered_total", counted));
+        Assert.Equal(3, scrape.Value("gateway_queue_messages_acknowledged_total", counted));
         Assert.Equal(3, scrape.Value("gateway_publish_confirm_seconds_count"));
         Assert.True(scrape.Value("gateway_publish_confirm_seconds_sum") > 0);
         Assert.Equal(3, scrape.Value("gateway_publish_confirm_seconds_bucket", ("le", "+Inf")));
