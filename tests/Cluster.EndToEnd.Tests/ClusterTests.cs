@@ -6,6 +6,7 @@ using System.Text.Json;
 using Controller.Contracts;
 using RabbitMQ.Client;
 using RabbitMQ.Client.Events;
+using Xunit.Abstractions;
 
 namespace Cluster.EndToEnd.Tests;
 
@@ -15,7 +16,7 @@ namespace Cluster.EndToEnd.Tests;
 /// a test sets are removed by the same test, so the tests share one cluster.
 /// </summary>
 [Collection(ClusterCollection.Name)]
-public sealed class ClusterTests(ClusterFixture cluster)
+public sealed class ClusterTests(ClusterFixture cluster, ITestOutputHelper output)
 {
     private const string VHost = "/";
     private static readonly TimeSpan InSyncTimeout = TimeSpan.FromSeconds(5);
@@ -57,8 +58,17 @@ public sealed class ClusterTests(ClusterFixture cluster)
         await channel.BasicConsumeAsync(queue, autoAck: false, consumer);
         await ClusterFixture.WaitUntilAsync(() => Task.FromResult(received.Count >= 50), TimeSpan.FromSeconds(10), "50 deliveries");
 
+        await using (var other = await cluster.ConnectAsync(2))
+        {
+            await DeclareAndFillAsync(other, queue, 0);   // served by both gateways: the pause must reach both
+        }
+
+        var sincePause = Stopwatch.StartNew();
         await cluster.Controller.PauseAsync(new PauseRequest(VHost, queue));
-        await Task.Delay(TimeSpan.FromSeconds(1));   // the issue's bound for a change to reach every gateway
+        var reached = await Task.WhenAll(cluster.MetricsUrls.Select(url => TimeUntilPausedAsync(url, queue, sincePause)));
+        output.WriteLine($"pause in force on gateway-1 after {reached[0].TotalMilliseconds:0} ms, on gateway-2 after {reached[1].TotalMilliseconds:0} ms (from the API call)");
+        Assert.All(reached, elapsed => Assert.True(elapsed < TimeSpan.FromSeconds(1), $"the pause took {elapsed.TotalMilliseconds:0} ms to reach a gateway"));
+        await Task.Delay(TimeSpan.FromSeconds(1) - sincePause.Elapsed is { Ticks: > 0 } rest ? rest : TimeSpan.Zero);
         int atOneSecond = received.Count;
         await Task.Delay(TimeSpan.FromSeconds(2));
         Assert.Equal(atOneSecond, received.Count);
@@ -130,6 +140,7 @@ public sealed class ClusterTests(ClusterFixture cluster)
             int delivered = onOne() + onTwo() - before;
             double rate = delivered / window.Elapsed.TotalSeconds;
 
+            output.WriteLine($"consume limit 100 msg/s: measured {rate:0.0} msg/s over {window.Elapsed.TotalSeconds:0.0} s ({delivered} deliveries; gateway-1 {onOne()}, gateway-2 {onTwo()} in total)");
             Assert.InRange(rate, 90, 110);
             Assert.True(onOne() > 0 && onTwo() > 0, $"both gateways deliver ({onOne()} / {onTwo()})");
         }
@@ -169,6 +180,7 @@ public sealed class ClusterTests(ClusterFixture cluster)
             elapsed.Stop();
 
             // 300 messages at 100/s: at least 2.4 s (a small burst allowance), where unthrottled they take a fraction of that.
+            output.WriteLine($"publish limit 100 msg/s: 300 confirmed publishes took {elapsed.Elapsed.TotalSeconds:0.00} s ({300 / elapsed.Elapsed.TotalSeconds:0.0} msg/s)");
             Assert.True(elapsed.Elapsed >= TimeSpan.FromSeconds(2.4), $"300 publishes took only {elapsed.Elapsed.TotalSeconds:0.00} s");
             await blocked.Task.WaitAsync(TimeSpan.FromSeconds(5));
             Assert.True(connection.IsOpen);
@@ -244,6 +256,7 @@ public sealed class ClusterTests(ClusterFixture cluster)
         var delivered = await CountDeliveriesAsync(connection, queue);
 
         Assert.Equal(0, (await cluster.ScriptAsync("kill", oldLeader)).ExitCode);
+        var killed = Stopwatch.StartNew();
         try
         {
             // Without a controller the gateways keep the last state: the queue stays paused.
@@ -253,6 +266,7 @@ public sealed class ClusterTests(ClusterFixture cluster)
                 TimeSpan.FromSeconds(20),
                 "the standby to take the lease");
             var after = await cluster.Controller.GetStatusAsync();
+            output.WriteLine($"fail-over: {after.LeaderId} leads (epoch {before.Epoch} → {after.Epoch}) {killed.Elapsed.TotalSeconds:0.0} s after {oldLeader} was killed");
             Assert.True(after.Epoch > before.Epoch, $"epoch {before.Epoch} → {after.Epoch}");
             Assert.Contains(after.Pauses, p => p.Queue == queue);   // the state persisted through the old leader
             await WaitForGatewaysInSyncAsync(TimeSpan.FromSeconds(15));
@@ -269,6 +283,24 @@ public sealed class ClusterTests(ClusterFixture cluster)
 
         var standby = await cluster.Controller.GetStatusAsync();
         Assert.NotEqual(oldLeader, standby.LeaderId);   // the old leader came back as the standby
+    }
+
+    /// <summary>Polls a gateway's /metrics until gateway_queue_paused is 1 for the queue; returns the time since <paramref name="since"/> started.</summary>
+    private static async Task<TimeSpan> TimeUntilPausedAsync(Uri metrics, string queue, Stopwatch since)
+    {
+        using var http = new HttpClient();
+        string series = $"gateway_queue_paused{{vhost=\"/\",queue=\"{queue}\"}} 1";
+        while (since.Elapsed < TimeSpan.FromSeconds(10))
+        {
+            if ((await http.GetStringAsync(metrics)).Contains(series, StringComparison.Ordinal))
+            {
+                return since.Elapsed;
+            }
+
+            await Task.Delay(10);
+        }
+
+        return since.Elapsed;
     }
 
     private async Task WaitForGatewaysInSyncAsync(TimeSpan? timeout = null) =>
