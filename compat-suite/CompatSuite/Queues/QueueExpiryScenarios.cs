@@ -28,22 +28,23 @@ public sealed class QueueExpiryScenarios
         await using var connection = await Broker.ConnectAsync();
         await using var channel = await connection.CreateChannelAsync();
         string unused = Scenario.Unique("expires"), consumed = Scenario.Unique("expires-consumed");
-        var arguments = new Dictionary<string, object?> { ["x-expires"] = 300 };
-        await channel.QueueDeclareAsync(unused, durable: false, exclusive: false, autoDelete: false, arguments);
+        // Long enough that a loaded machine's round trips (declare → consume) stay well inside it.
+        var arguments = new Dictionary<string, object?> { ["x-expires"] = 1000 };
         await channel.QueueDeclareAsync(consumed, durable: false, exclusive: false, autoDelete: false, arguments);
-        await channel.BasicPublishAsync("", unused, new byte[] { 1 });   // holding messages is not a use
         string tag = await channel.BasicConsumeAsync(consumed, autoAck: true, new AsyncEventingBasicConsumer(channel));
+        await channel.QueueDeclareAsync(unused, durable: false, exclusive: false, autoDelete: false, arguments);
+        await channel.BasicPublishAsync("", unused, new byte[] { 1 });   // holding messages is not a use
 
         DateTime deadline = DateTime.UtcNow + Scenario.WaitTimeout;
         while (await ExistsAsync(connection, unused))
         {
             Assert.True(DateTime.UtcNow < deadline, $"{unused} did not expire");
-            await Task.Delay(400);   // longer than the period: a passive declare renews the lease
+            await Task.Delay(1300);   // longer than the period: a passive declare renews the lease
         }
 
         Assert.True(await ExistsAsync(connection, consumed));
         await channel.BasicCancelAsync(tag);
-        await Task.Delay(1500);
+        await Task.Delay(2500);
         await using var probe = await connection.CreateChannelAsync();
         var gone = await Assert.ThrowsAsync<OperationInterruptedException>(() => probe.QueueDeclarePassiveAsync(consumed));
         Assert.Equal(404, gone.ShutdownReason!.ReplyCode);
