@@ -92,7 +92,10 @@ public static class GatewayApplication
             });
         // Embedded metadata belongs to this gateway alone, so starting is a broker restart: transient
         // queues and exchanges and exclusive queues go, as when a RabbitMQ node boots.
-        await topology.StartAsync(brokerRestarted: options.Metadata == GatewayOptions.EmbeddedMetadata);
+        // A remote meta-service is shared with other gateways: their topology changes are followed.
+        await topology.StartAsync(
+            brokerRestarted: options.Metadata == GatewayOptions.EmbeddedMetadata,
+            followSharedTopology: options.Metadata != GatewayOptions.EmbeddedMetadata);
         builder.Services.AddSingleton(metadata);
         builder.Services.AddSingleton(credentials);
         builder.Services.AddSingleton<IMessageLog>(log);

@@ -21,10 +21,10 @@ namespace Gateway.Broker.Topology;
 /// <remarks>
 /// Routing tables are loaded from the store's snapshot at start and then changed in step with this
 /// gateway's own successful operations, so a publish after queue.bind-ok routes through the new
-/// binding. Changes made through another gateway reach this one only at its next start (following
-/// the change feed for them is left for the multi-gateway work, issue 8).
+/// binding. With a shared (remote) store, changes made through other gateways arrive on the change feed
+/// and the vhost's table is rebuilt from a fresh snapshot (TopologyService.Following.cs).
 /// </remarks>
-public sealed class TopologyService
+public sealed partial class TopologyService
 {
     private readonly IMetadataStore _store;
     private readonly IMessageLog _log;
@@ -135,8 +135,13 @@ public sealed class TopologyService
     /// store) it first does what a RabbitMQ node does when it boots: transient (non-durable) queues and
     /// exchanges are gone, and so are exclusive queues, whose connections died with the previous run.
     /// </summary>
-    public async Task StartAsync(bool brokerRestarted, CancellationToken cancellationToken = default)
+    /// <param name="followSharedTopology">
+    /// The store is shared with other gateways (a remote meta-service): exchanges, queues and bindings they
+    /// declare or delete reach this gateway's routing through the change feed.
+    /// </param>
+    public async Task StartAsync(bool brokerRestarted, CancellationToken cancellationToken = default, bool followSharedTopology = false)
     {
+        _followingTopology = followSharedTopology;
         MetadataSnapshot snapshot = await _store.GetSnapshotAsync(cancellationToken).ConfigureAwait(false);
         Policies.Load(snapshot.Policies);
         foreach (VirtualHostRecord vhost in snapshot.VirtualHosts)
@@ -195,13 +200,15 @@ public sealed class TopologyService
             cancellationToken).ConfigureAwait(false);
 
         // Policies change at run time (rabbitmqctl set_policy's counterpart is the metadata service), so
-        // they are followed; other topology still reaches this gateway only at start (issue 8).
+        // they are followed; so is other gateways' topology when the store is shared.
+        StartFollowingTopology();
         _policyFollower = new MetadataFollower(
             _store,
             (latest, _) =>
             {
                 Policies.Load(latest.Policies);
                 ReapplyPolicies();
+                RequestRebuild(latest.VirtualHosts.Select(v => v.Name));
                 return ValueTask.CompletedTask;
             },
             (change, _) =>
@@ -209,6 +216,10 @@ public sealed class TopologyService
                 if (change.Entity == ChangeEntities.Policy)
                 {
                     ApplyPolicyChange(change);
+                }
+                else if (change.Entity is ChangeEntities.Exchange or ChangeEntities.Queue or ChangeEntities.Binding)
+                {
+                    RequestRebuild([change.Value["virtualHost"]?.GetValue<string>() ?? ""]);
                 }
 
                 return ValueTask.CompletedTask;
@@ -223,6 +234,8 @@ public sealed class TopologyService
         {
             await follower.DisposeAsync().ConfigureAwait(false);
         }
+
+        await StopFollowingTopologyAsync().ConfigureAwait(false);
     }
 
     private void ApplyPolicyChange(MetadataChange change)
@@ -269,6 +282,7 @@ public sealed class TopologyService
             return name;
         }
 
+        using var held = await HoldTopologyAsync(queue.VirtualHost, CancellationToken.None).ConfigureAwait(false);
         QueueRecord stored = await _store.DeclareQueueAsync(new QueueRecord(queue.VirtualHost, name, Durable: true, AutoDelete: false, []), passive: false)
             .ConfigureAwait(false);
         await ServeAsync(stored, CancellationToken.None).ConfigureAwait(false);
@@ -281,14 +295,20 @@ public sealed class TopologyService
     /// </summary>
     private async Task<DispatchQueue> ServeAsync(QueueRecord queue, CancellationToken cancellationToken)
     {
+        DispatchQueue dispatch = await OpenQueueAsync(queue, cancellationToken).ConfigureAwait(false);
+        Routing(queue.VirtualHost).AddQueue(queue.Name);
+        return dispatch;
+    }
+
+    /// <summary>A stored queue's log topics exist and its dispatch state is registered; routing is the caller's.</summary>
+    private async Task<DispatchQueue> OpenQueueAsync(QueueRecord queue, CancellationToken cancellationToken)
+    {
         foreach (string topic in TopicsOf(queue))
         {
             await _log.CreateTopicAsync(topic, cancellationToken).ConfigureAwait(false);   // a no-op for an existing topic
         }
 
-        DispatchQueue dispatch = Register(queue);
-        Routing(queue.VirtualHost).AddQueue(queue.Name);
-        return dispatch;
+        return Register(queue);
     }
 
     /// <summary>The routing table publishers of <paramref name="virtualHost"/> read.</summary>
@@ -296,6 +316,7 @@ public sealed class TopologyService
 
     public async Task<ExchangeRecord> DeclareExchangeAsync(BrokerSession session, ExchangeRecord exchange, bool passive, CancellationToken cancellationToken = default)
     {
+        using var held = await HoldTopologyAsync(session.VirtualHost, cancellationToken).ConfigureAwait(false);
         // rabbit_channel: a passive declare only looks the exchange up; an active one needs configure.
         if (!passive)
         {
@@ -309,6 +330,7 @@ public sealed class TopologyService
 
     public async Task DeleteExchangeAsync(BrokerSession session, string name, bool ifUnused, CancellationToken cancellationToken = default)
     {
+        using var held = await HoldTopologyAsync(session.VirtualHost, cancellationToken).ConfigureAwait(false);
         await RequireAsync(session, PermissionKind.Configure, "exchange", name, cancellationToken).ConfigureAwait(false);
         await _store.DeleteExchangeAsync(session.VirtualHost, name, ifUnused, cancellationToken).ConfigureAwait(false);
         Routing(session.VirtualHost).RemoveExchange(name);
@@ -317,6 +339,7 @@ public sealed class TopologyService
 
     public async Task<QueueDeclared> DeclareQueueAsync(BrokerSession session, QueueRecord queue, bool passive, bool exclusive, CancellationToken cancellationToken = default)
     {
+        using var held = await HoldTopologyAsync(session.VirtualHost, cancellationToken).ConfigureAwait(false);
         if (!passive)
         {
             await RequireAsync(session, PermissionKind.Configure, "queue", queue.Name, cancellationToken).ConfigureAwait(false);
@@ -338,6 +361,7 @@ public sealed class TopologyService
     /// <summary>queue.delete; returns the messages it held (0 when it did not exist, which RabbitMQ answers with delete-ok).</summary>
     public async Task<long> DeleteQueueAsync(BrokerSession session, string name, bool ifUnused, bool ifEmpty, CancellationToken cancellationToken = default)
     {
+        using var held = await HoldTopologyAsync(session.VirtualHost, cancellationToken).ConfigureAwait(false);
         await RequireAsync(session, PermissionKind.Configure, "queue", name, cancellationToken).ConfigureAwait(false);
         QueueRecord? queue = await _store.GetQueueAsync(session.VirtualHost, name, cancellationToken).ConfigureAwait(false);
         if (queue is null)
@@ -377,6 +401,7 @@ public sealed class TopologyService
     /// <summary>queue.bind / exchange.bind: write on the destination, read on the source (rabbit_channel's binding_action).</summary>
     public async Task BindAsync(BrokerSession session, BindingRecord binding, CancellationToken cancellationToken = default)
     {
+        using var held = await HoldTopologyAsync(session.VirtualHost, cancellationToken).ConfigureAwait(false);
         binding = await CheckBindingAsync(session, binding, cancellationToken).ConfigureAwait(false);
         await _store.BindAsync(binding, cancellationToken).ConfigureAwait(false);
         Routing(session.VirtualHost).AddBinding(binding);
@@ -384,6 +409,7 @@ public sealed class TopologyService
 
     public async Task UnbindAsync(BrokerSession session, BindingRecord binding, CancellationToken cancellationToken = default)
     {
+        using var held = await HoldTopologyAsync(session.VirtualHost, cancellationToken).ConfigureAwait(false);
         binding = await CheckBindingAsync(session, binding, cancellationToken).ConfigureAwait(false);
         await _store.UnbindAsync(binding, cancellationToken).ConfigureAwait(false);
         Routing(session.VirtualHost).RemoveBinding(binding);
@@ -563,6 +589,7 @@ public sealed class TopologyService
 
         if (queue.ConsumerCount == 0 && !queue.IsDeleted && _autoDelete.TryRemove(queue, out QueueRecord? record))
         {
+            using var held = await HoldTopologyAsync(record.VirtualHost, cancellationToken).ConfigureAwait(false);
             await DeleteQueueStorageAsync(record, cancellationToken).ConfigureAwait(false);
         }
     }
@@ -570,6 +597,7 @@ public sealed class TopologyService
     /// <summary>The connection closed: its exclusive queues go, as in RabbitMQ.</summary>
     public async Task SessionClosedAsync(BrokerSession session, CancellationToken cancellationToken = default)
     {
+        using var held = await HoldTopologyAsync(session.VirtualHost, cancellationToken).ConfigureAwait(false);
         foreach (string name in session.TakeExclusiveQueues())
         {
             QueueRecord? queue = await _store.GetQueueAsync(session.VirtualHost, name, cancellationToken).ConfigureAwait(false);
@@ -613,6 +641,18 @@ public sealed class TopologyService
         }
 
         await _store.DeleteQueueAsync(queue.VirtualHost, queue.Name, cancellationToken).ConfigureAwait(false);
+        await DropQueueAsync(queue, cancellationToken).ConfigureAwait(false);
+        Routing(queue.VirtualHost).RemoveQueue(queue.Name);
+    }
+
+    /// <summary>This gateway stops serving a queue that is gone from the store: consumers cancelled, topics, graded redeliveries and timers gone.</summary>
+    private async Task DropQueueAsync(QueueRecord queue, CancellationToken cancellationToken)
+    {
+        if (_queues.TryGetValue((queue.VirtualHost, queue.Name), out KnownQueue? known))
+        {
+            known.Dispatch.Delete();   // a no-op when already deleted
+        }
+
         foreach (string topic in TopicsOf(queue))
         {
             if (_log.TopicExists(topic))
@@ -622,7 +662,6 @@ public sealed class TopologyService
         }
 
         await Delays.DropAsync(DelayOwner.Queue(queue.VirtualHost, queue.Name), cancellationToken).ConfigureAwait(false);   // its graded redeliveries
-        Routing(queue.VirtualHost).RemoveQueue(queue.Name);
         if (_queues.TryRemove((queue.VirtualHost, queue.Name), out KnownQueue? removed))
         {
             removed.StopTimers();
@@ -718,6 +757,7 @@ public sealed class TopologyService
         try
         {
             // Only the queue this lease was made for: one recreated under the same name meanwhile has its own.
+            using var held = await HoldTopologyAsync(queue.VirtualHost, CancellationToken.None).ConfigureAwait(false);
             if (!_queues.TryGetValue((queue.VirtualHost, queue.Name), out KnownQueue? known) || known.Record.Topic != queue.Topic)
             {
                 return;
