@@ -298,6 +298,15 @@ public sealed class DispatchQueue
             if (_limit is { } existing)
             {
                 existing.SetRate(rate);
+
+                // A timer armed for the old rate may be far ahead (a 0.01/s share waits 100 s): disarm it so the
+                // wake-up that follows re-arms it for the new rate, or a raised limit would wait for the old one.
+                lock (_limitTimerLock)
+                {
+                    _limitTimer?.Change(Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
+                    _limitTimerArmed = 0;
+                }
+
                 return;
             }
 

@@ -106,6 +106,24 @@ public sealed class ConsumeLimitTests
     }
 
     [Fact]
+    public void Raising_a_limit_whose_wake_up_timer_is_armed_far_ahead_delivers_at_the_new_rate_at_once()
+    {
+        var dispatcher = ManualDispatch.Create(time: _time);
+        var target = new RecordingTarget();
+        var channel = dispatcher.OpenChannel(target);
+        var queue = dispatcher.CreateQueue("q", messages: 300);
+        queue.Queue.ApplyControl(Limit(0.01), version: 1);   // one token, then the timer is armed 100 s ahead
+        channel.Consume(queue.Queue, "a", noAck: true);
+        dispatcher.RunUntilIdle();
+        Assert.Equal(1, target.DeliveryCount);
+
+        queue.Queue.ApplyControl(Limit(1000), version: 2);
+        _time.Advance(TimeSpan.FromMilliseconds(100));
+        dispatcher.RunUntilIdle();
+        Assert.InRange(target.DeliveryCount, 90, 111);
+    }
+
+    [Fact]
     public void Basic_get_spends_a_token_and_finds_the_queue_empty_without_one()
     {
         var dispatcher = ManualDispatch.Create(time: _time);
