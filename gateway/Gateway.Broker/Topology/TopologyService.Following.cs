@@ -24,6 +24,8 @@ public sealed partial class TopologyService
     private Task? _rebuilder;
     private long _topologyRebuilds;
 
+    private static readonly TimeSpan RebuildRetryDelay = TimeSpan.FromSeconds(2);
+
     /// <summary>Rebuilds done after changes from the feed (tests wait on it).</summary>
     public long TopologyRebuilds => Interlocked.Read(ref _topologyRebuilds);
 
@@ -94,9 +96,10 @@ public sealed partial class TopologyService
                     }
                     catch (Exception ex) when (ex is not OperationCanceledException)
                     {
-                        // The store is unreachable: the table stays as it is (publishes keep routing) and the next
-                        // change, or the follower's snapshot after it reconnects, asks again.
+                        // The store is unreachable: the table stays as it is (publishes keep routing) and the rebuild is
+                        // asked again shortly, since no further change may come to ask for it.
                         DeadLetters.ReportFailure($"topology of vhost '{virtualHost}'", ex);
+                        _ = RetryRebuildAsync(virtualHost);
                     }
                 }
 
@@ -105,6 +108,19 @@ public sealed partial class TopologyService
         }
         catch (OperationCanceledException) when (_stopFollowing.IsCancellationRequested)
         {
+        }
+    }
+
+    private async Task RetryRebuildAsync(string virtualHost)
+    {
+        try
+        {
+            await Task.Delay(RebuildRetryDelay, _stopFollowing.Token).ConfigureAwait(false);
+            _rebuildRequests.Writer.TryWrite(virtualHost);
+        }
+        catch (OperationCanceledException)
+        {
+            // Stopping.
         }
     }
 
@@ -145,7 +161,8 @@ public sealed partial class TopologyService
                 continue;
             }
 
-            await OpenQueueAsync(queue, cancellationToken).ConfigureAwait(false);
+            // x-expires and auto-delete stay with the gateway the queue was declared through (Register).
+            await OpenQueueAsync(queue, cancellationToken, judgesExpiry: false).ConfigureAwait(false);
             table.AddQueue(queue.Name);
         }
 

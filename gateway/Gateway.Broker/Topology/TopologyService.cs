@@ -301,14 +301,14 @@ public sealed partial class TopologyService
     }
 
     /// <summary>A stored queue's log topics exist and its dispatch state is registered; routing is the caller's.</summary>
-    private async Task<DispatchQueue> OpenQueueAsync(QueueRecord queue, CancellationToken cancellationToken)
+    private async Task<DispatchQueue> OpenQueueAsync(QueueRecord queue, CancellationToken cancellationToken, bool judgesExpiry = true)
     {
         foreach (string topic in TopicsOf(queue))
         {
             await _log.CreateTopicAsync(topic, cancellationToken).ConfigureAwait(false);   // a no-op for an existing topic
         }
 
-        return Register(queue);
+        return Register(queue, judgesExpiry);
     }
 
     /// <summary>The routing table publishers of <paramref name="virtualHost"/> read.</summary>
@@ -590,6 +590,13 @@ public sealed partial class TopologyService
         if (queue.ConsumerCount == 0 && !queue.IsDeleted && _autoDelete.TryRemove(queue, out QueueRecord? record))
         {
             using var held = await HoldTopologyAsync(record.VirtualHost, cancellationToken).ConfigureAwait(false);
+
+            // While waiting for the hold a rebuild may have replaced the queue (recreated elsewhere): only this one goes.
+            if (queue.IsDeleted || !_queues.TryGetValue((record.VirtualHost, record.Name), out KnownQueue? current) || current.Dispatch != queue)
+            {
+                return;
+            }
+
             await DeleteQueueStorageAsync(record, cancellationToken).ConfigureAwait(false);
         }
     }
@@ -681,7 +688,12 @@ public sealed partial class TopologyService
             : [queue.Topic];
 
     /// <summary>The queue's dispatch state over its topic; one per queue, replaced if the queue was recreated on a new topic.</summary>
-    private DispatchQueue Register(QueueRecord queue)
+    /// <param name="judgesExpiry">
+    /// This gateway decides the queue's x-expires and auto-delete: it was declared through it (or the store is
+    /// its own). A queue served only because another gateway declared it is left to that gateway, which sees
+    /// the consumers that keep it in use; this one would count only its own and delete a queue in use there.
+    /// </param>
+    private DispatchQueue Register(QueueRecord queue, bool judgesExpiry = true)
     {
         var key = (queue.VirtualHost, queue.Name);
         while (true)
@@ -700,7 +712,7 @@ public sealed partial class TopologyService
             DispatchQueue dispatch = Dispatcher.CreateQueue(queue.Name, messages);
             dispatch.SingleActiveConsumer = arguments.SingleActiveConsumer;
             dispatch.ConsumerTimeout = arguments.ConsumerTimeout;
-            QueueLease? lease = arguments.Expires is { } expires
+            QueueLease? lease = judgesExpiry && arguments.Expires is { } expires
                 ? new QueueLease(expires, _time, () => dispatch.ConsumerCount > 0, () => _ = ExpireAsync(queue))
                 : null;
             var created = new KnownQueue(queue, dispatch, lease);
@@ -713,7 +725,7 @@ public sealed partial class TopologyService
                 // Replaced (the queue was recreated on a new topic): its timers must not act on the new one.
                 existing?.StopTimers();
 
-                if (queue.AutoDelete)
+                if (queue.AutoDelete && judgesExpiry)
                 {
                     _autoDelete[created.Dispatch] = queue;
                 }

@@ -35,6 +35,7 @@ public sealed partial class ControllerAgent : BackgroundService
     private readonly Lock _wakeLock = new();
     private CancellationTokenSource? _wakeStatePoll;
     private volatile string? _appliedETag;
+    private volatile string? _refusedETag;   // the last state that failed to apply, until one applies
     private string? _link;
     private readonly ControlStateFile? _stateFile;
 
@@ -157,10 +158,11 @@ public sealed partial class ControllerAgent : BackgroundService
         {
             _metrics.StateConfirmed();
         }
-        else
+        else if (reply.ETag != _refusedETag)
         {
             // The controller has a state this gateway does not: poll now rather than wait for a poll that may
-            // be held by an instance that is no longer the leader, or sleeping after a failure.
+            // be held by an instance that is no longer the leader, or sleeping after a failure. Not for a state
+            // that just failed to apply: its retry waits for the backoff.
             WakeStatePoll();
         }
     }
@@ -204,17 +206,23 @@ public sealed partial class ControllerAgent : BackgroundService
             try
             {
                 var state = await _client.GetStateAsync(nodeId, _appliedETag, _timing.StateWait, wake.Token);
+                bool applied = true;
                 if (state is not null && state.ETag != _appliedETag)
                 {
-                    Apply(traffic, state);
+                    applied = Apply(traffic, state);
                 }
                 else
                 {
                     _metrics.StateConfirmed();
                 }
 
-                retryDelay = _timing.RetryDelay;
-                continue;
+                if (applied)
+                {
+                    retryDelay = _timing.RetryDelay;
+                    continue;
+                }
+
+                // The controller answers at once with the state that failed: back off rather than spin on it.
             }
             catch (OperationCanceledException) when (!stoppingToken.IsCancellationRequested)
             {
@@ -237,7 +245,7 @@ public sealed partial class ControllerAgent : BackgroundService
         }
     }
 
-    private void Apply(ITrafficControl traffic, ControlState state)
+    private bool Apply(ITrafficControl traffic, ControlState state)
     {
         try
         {
@@ -245,16 +253,19 @@ public sealed partial class ControllerAgent : BackgroundService
         }
         catch (Exception e)
         {
-            // Not marked applied: the next heartbeat sees the ETag differ and the poll brings the state again.
+            // Not marked applied: the next poll, after the retry delay, brings the state again.
             LogApplyFailed(_logger, e, state.ETag);
-            return;
+            _refusedETag = state.ETag;
+            return false;
         }
 
         _appliedETag = state.ETag;
+        _refusedETag = null;
         _stateFile?.Save(state);
         _metrics.StateApplied();
         _metrics.StateConfirmed();
         LogApplied(_logger, state.ETag, state.Pauses.Count, state.ConsumeLimits.Count, state.PublishLimits.Count);
+        return true;
     }
 
     private async Task SleepUnlessWokenAsync(TimeSpan delay, CancellationToken stoppingToken)

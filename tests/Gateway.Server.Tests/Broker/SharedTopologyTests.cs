@@ -65,6 +65,21 @@ public sealed class SharedTopologyTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_queue_with_x_expires_in_use_through_one_gateway_is_not_expired_by_the_other()
+    {
+        await using var connection = await _one.ClientFactory().CreateConnectionAsync();
+        await using var channel = await connection.CreateChannelAsync();
+        await channel.QueueDeclareAsync("leased.q", durable: true, exclusive: false, autoDelete: false, new Dictionary<string, object?> { ["x-expires"] = 1000 });
+        await channel.BasicConsumeAsync("leased.q", autoAck: true, new RabbitMQ.Client.Events.AsyncEventingBasicConsumer(channel));
+        await GatewayFixture.WaitUntilAsync(() => _two.Topology.FindQueue("/", "leased.q") is not null, TimeSpan.FromSeconds(10), "the second gateway to serve the queue");
+
+        // The second gateway has no consumer of it; were it to judge x-expires, it would delete the queue after 1 s.
+        await Task.Delay(TimeSpan.FromSeconds(3));
+        Assert.NotNull(_one.Topology.FindQueue("/", "leased.q"));
+        Assert.NotNull(_two.Topology.FindQueue("/", "leased.q"));
+    }
+
+    [Fact]
     public async Task The_echo_of_a_gateways_own_bind_never_undoes_its_later_unbind()
     {
         await using var connection = await _one.ClientFactory().CreateConnectionAsync();

@@ -68,6 +68,24 @@ public sealed class ControllerAgentTests
     }
 
     [Fact]
+    public async Task A_state_that_fails_to_apply_is_retried_with_backoff_not_in_a_tight_loop()
+    {
+        await using var controller = await FakeController.StartAsync();
+        var traffic = new RecordingTrafficControl { RefusedETag = "bad" };
+        await using var agent = await StartAgentAsync(traffic, controller.Url);
+        await GatewayFixture.WaitUntilAsync(() => traffic.AppliedAt(ControlState.Empty.ETag) is not null, Deadline, "the first state");
+
+        controller.SetState(FakeController.StateWithPause("bad", "orders"));
+        await GatewayFixture.WaitUntilAsync(() => agent.Logs.Contains(3007), Deadline, "the failed apply logged");
+        int pollsBefore = controller.StateRequests;
+        await Task.Delay(TimeSpan.FromSeconds(2));
+
+        // 200 ms doubling to 2 s: a handful of polls in 2 s, where retrying at once would make hundreds.
+        Assert.InRange(controller.StateRequests - pollsBefore, 1, 10);
+        Assert.Equal(ControlState.Empty.ETag, traffic.Current.ETag);   // the previous state stays in force
+    }
+
+    [Fact]
     public async Task Heartbeats_carry_rates_from_counter_differences()
     {
         var t0 = DateTimeOffset.UtcNow;

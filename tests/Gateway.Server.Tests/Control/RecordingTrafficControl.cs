@@ -24,8 +24,16 @@ internal sealed class RecordingTrafficControl : ITrafficControl
 
     public ControlState Current => _current;
 
+    /// <summary>Apply throws for every state with this ETag (a state the gateway cannot take).</summary>
+    public string? RefusedETag { get; set; }
+
     public void Apply(ControlState state)
     {
+        if (state.ETag == RefusedETag)
+        {
+            throw new InvalidOperationException("state refused on purpose");
+        }
+
         _current = state;
         Applied.Enqueue((state, Stopwatch.GetTimestamp()));
     }
