@@ -95,7 +95,7 @@ internal sealed partial class AmqpChannel
         }
 
         string exchange = _publish.Exchange;
-        if (_publishingTo is not { } publishing || !string.Equals(publishing.Exchange, exchange, StringComparison.Ordinal))
+        if (_publishingTo is not { } publishing || publishing.Retired || !string.Equals(publishing.Exchange, exchange, StringComparison.Ordinal))
         {
             _publishingTo = publishing = traffic.ForExchange(session.VirtualHost, exchange);
         }

@@ -32,8 +32,10 @@ internal sealed class VirtualHostPublishing(string name, Counter.Child throttled
 internal sealed class ExchangePublishing(VirtualHostPublishing virtualHost, string exchange)
 {
     private volatile TokenBucket? _limit;
+    private volatile bool _retired;
     private long _published;
     private long _throttledWaits;
+    private long _publishedAtLastSweep;
 
     public VirtualHostPublishing VirtualHost { get; } = virtualHost;
 
@@ -53,6 +55,26 @@ internal sealed class ExchangePublishing(VirtualHostPublishing virtualHost, stri
     public bool IsLimited => _limit is not null || VirtualHost.Limit is not null;
 
     public void CountPublished() => Interlocked.Increment(ref _published);
+
+    /// <summary>Dropped from the gateway's table as idle; a channel holding it looks its exchange up again.</summary>
+    public bool Retired => _retired;
+
+    /// <summary>
+    /// For the idle sweep (under the table's lock): true, and retired, when no limit of its own is set and nothing
+    /// was published through it since the previous sweep; otherwise it remembers the count for the next one.
+    /// </summary>
+    public bool RetireIfIdle()
+    {
+        long published = Published;
+        if (_limit is null && published == _publishedAtLastSweep)
+        {
+            _retired = true;
+            return true;
+        }
+
+        _publishedAtLastSweep = published;
+        return false;
+    }
 
     public void CountThrottled()
     {

@@ -26,6 +26,9 @@ public sealed partial class TrafficControl : ITrafficControl
     // Apply runs one at a time, and creating a publishing entry takes the same lock so that it starts with the
     // limit in force (an entry made while Apply runs would otherwise miss it).
     private readonly Lock _applyLock = new();
+
+    /// <summary>A table this large is swept of idle exchanges before it takes another one.</summary>
+    internal const int SweepAtExchanges = 1024;
     private readonly ConcurrentDictionary<string, VirtualHostPublishing> _virtualHosts = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<(string VirtualHost, string Exchange), ExchangePublishing> _exchanges = new();
     private readonly ConcurrentDictionary<AmqpConnection, byte> _blocked = new();
@@ -112,6 +115,7 @@ public sealed partial class TrafficControl : ITrafficControl
         var publishing = _exchanges.Values
             .Select(e => new PublishTraffic(e.VirtualHost.Name, e.Exchange, e.Published, e.ThrottledWaits))
             .ToList();
+        SweepIdleExchanges();
         return new TrafficSnapshot(
             _time.GetUtcNow(),
             (int)_metrics.OpenConnections,
@@ -131,12 +135,37 @@ public sealed partial class TrafficControl : ITrafficControl
 
         lock (_applyLock)
         {
+            if (_exchanges.Count >= SweepAtExchanges)
+            {
+                SweepIdleExchanges();
+            }
+
             return _exchanges.GetOrAdd((virtualHost, exchange), key =>
             {
                 var created = new ExchangePublishing(ForVirtualHost(key.VirtualHost), key.Exchange);
                 created.Limit = NewLimit(null, ShareFor(_current, key.VirtualHost, key.Exchange));
                 return created;
             });
+        }
+    }
+
+    /// <summary>
+    /// Forgets the exchanges nobody published to since the previous sweep and that have no limit of their own:
+    /// every name a client ever published to (deleted exchanges, per-request ones, names that were never declared
+    /// and got a 404) would otherwise stay in the table and in every heartbeat. Runs at each heartbeat's snapshot
+    /// and whenever the table grows past <see cref="SweepAtExchanges"/>.
+    /// </summary>
+    private void SweepIdleExchanges()
+    {
+        lock (_applyLock)
+        {
+            foreach (var (key, entry) in _exchanges)
+            {
+                if (entry.RetireIfIdle())
+                {
+                    _exchanges.TryRemove(key, out _);
+                }
+            }
         }
     }
 
