@@ -69,10 +69,14 @@ binary() { # name → the built assembly
     esac
 }
 
-wait_until() { # description command...
+wait_until() { # name command... — until the command succeeds; fails at once if the process died
     local what="$1"; shift
     local deadline=$((SECONDS + START_TIMEOUT))
     until "$@"; do
+        if [ -e "$PIDS/$what.pid" ] && ! running "$what"; then
+            tail -n 20 "$LOGS/$what.log" >&2 || true
+            die "$what exited during start (log $LOGS/$what.log)"
+        fi
         [ "$SECONDS" -lt "$deadline" ] || die "$what did not come up within ${START_TIMEOUT}s (logs in $LOGS)"
         sleep 0.2
     done
@@ -87,12 +91,14 @@ healthy() {
 
 running() { [ -s "$PIDS/$1.pid" ] && kill -0 "$(cat "$PIDS/$1.pid")" 2>/dev/null; }
 
-launch() { # name command... — detached (setsid), output to its log, pid recorded
-    local name="$1"; shift
+launch() { # name port command... — detached (setsid), output to its log, pid recorded
+    local name="$1" port="$2"; shift 2
     if running "$name"; then
         say "$name already runs (pid $(cat "$PIDS/$name.pid"))"
         return
     fi
+    # Its readiness check is the port answering: a port some other process holds would pass it falsely.
+    ! port_open "$port" || die "127.0.0.1:$port (for $name) is in use by another process"
     setsid "$@" </dev/null >>"$LOGS/$name.log" 2>&1 &
     echo $! >"$PIDS/$name.pid"
     say "$name started (pid $!, log $LOGS/$name.log)"
@@ -123,20 +129,20 @@ start_one() {
     case "$1" in
         postgres) start_postgres ;;
         meta-service)
-            launch meta-service dotnet "$(binary meta-service)" --bind 127.0.0.1 --port "$META_PORT" \
+            launch meta-service "$META_PORT" dotnet "$(binary meta-service)" --bind 127.0.0.1 --port "$META_PORT" \
                 --database "$DATABASE_URL" --token "$CLUSTER_TOKEN"
             wait_until "meta-service" healthy "$META_PORT" ;;
         controller-a|controller-b)
             local port url
             if [ "$1" = controller-a ]; then port=$CONTROLLER_A_PORT; url=$CONTROLLER_A_URL; else port=$CONTROLLER_B_PORT; url=$CONTROLLER_B_URL; fi
-            launch "$1" dotnet "$(binary controller)" --bind 127.0.0.1 --port "$port" --database "$DATABASE_URL" \
+            launch "$1" "$port" dotnet "$(binary controller)" --bind 127.0.0.1 --port "$port" --database "$DATABASE_URL" \
                 --token "$CLUSTER_TOKEN" --instance-id "$1" --advertise-url "$url" --lease-seconds "$CONTROLLER_LEASE_SECONDS"
             wait_until "$1" healthy "$port" ;;
         gateway-1|gateway-2)
             local port metrics
             if [ "$1" = gateway-1 ]; then port=$GATEWAY_1_PORT; metrics=$GATEWAY_1_METRICS_PORT; else port=$GATEWAY_2_PORT; metrics=$GATEWAY_2_METRICS_PORT; fi
             mkdir -p "$CLUSTER_DIR/$1"
-            launch "$1" dotnet "$(binary gateway)" --bind 127.0.0.1 --port "$port" --metrics-port "$metrics" \
+            launch "$1" "$port" dotnet "$(binary gateway)" --bind 127.0.0.1 --port "$port" --metrics-port "$metrics" \
                 --data-dir "$CLUSTER_DIR/$1" --metadata "$META_URL" --metadata-token "$CLUSTER_TOKEN" \
                 --controller "$CONTROLLER_URLS" --controller-token "$CLUSTER_TOKEN" --node-id "$1" \
                 --controller-heartbeat-ms "$GATEWAY_HEARTBEAT_MS"
@@ -189,10 +195,10 @@ case "$command" in
         for name in meta-service controller gateway; do
             [ -f "$(binary $name)" ] || die "$(binary $name) is missing: build with -c $CONFIGURATION first"
         done
-        # A failed start leaves nothing half-running behind.
-        trap 'stop_all >/dev/null 2>&1' ERR
+        # A failed start leaves nothing half-running behind (an EXIT trap: die exits, which no ERR trap sees).
+        trap 'stop_all >/dev/null 2>&1' EXIT
         for name in postgres meta-service controller-a controller-b gateway-1 gateway-2; do start_one "$name"; done
-        trap - ERR
+        trap - EXIT
         write_env
         say "up: gateways amqp://127.0.0.1:$GATEWAY_1_PORT and :$GATEWAY_2_PORT, controllers $CONTROLLER_URLS, token in $CLUSTER_DIR/cluster.env"
         ;;

@@ -128,28 +128,22 @@ public sealed class ControllerClient : IDisposable
         var mediaType = content?.Headers.ContentType;
         int start = Volatile.Read(ref _current);
         var controllers = Volatile.Read(ref _controllers);
-        Uri? hintedLeader = null;
+        // Every listed instance is tried once, from the current one on; a leader a standby names is tried next,
+        // in addition to them, never instead of one (a hint may be unreachable from here, e.g. a container name).
+        var pending = new LinkedList<Uri>(Enumerable.Range(0, controllers.Length).Select(i => controllers[(start + i) % controllers.Length]));
+        var tried = new List<Uri>();
         string lastFailure = "no controller URL";
-        for (int attempt = 0; attempt <= controllers.Length; attempt++)
+        while (pending.First is { } next)
         {
-            Uri baseUrl;
-            int index;
-            if (hintedLeader is not null)
+            pending.RemoveFirst();
+            Uri baseUrl = next.Value;
+            if (tried.Any(t => SameOrigin(t, baseUrl)))
             {
-                index = Array.FindIndex(controllers, u => SameOrigin(u, hintedLeader));
-                baseUrl = index >= 0 ? controllers[index] : hintedLeader;
-                hintedLeader = null;
-            }
-            else if (attempt < controllers.Length)
-            {
-                index = (start + attempt) % controllers.Length;
-                baseUrl = controllers[index];
-            }
-            else
-            {
-                break;
+                continue;
             }
 
+            tried.Add(baseUrl);
+            int index = Array.FindIndex(controllers, u => SameOrigin(u, baseUrl));
             using var request = new HttpRequestMessage(method, new Uri(baseUrl, pathAndQuery));
             if (body is not null)
             {
@@ -175,10 +169,18 @@ public sealed class ControllerClient : IDisposable
                 if (response.StatusCode == HttpStatusCode.ServiceUnavailable)
                 {
                     var standby = await TryReadAsync(response, Json.StandbyProblem, cancellationToken);
-                    lastFailure = $"{baseUrl}: standby (leader {standby?.LeaderId ?? "unknown"})";
-                    if (standby?.LeaderUrl is { } leaderUrl && Uri.TryCreate(leaderUrl, UriKind.Absolute, out var leader) && !SameOrigin(leader, baseUrl))
+                    if (standby is not { Error: "standby" })
                     {
-                        hintedLeader = leader;
+                        // The leader itself cannot serve (its database is unreachable): say so rather than "standby".
+                        var problem = await TryReadAsync(response, Json.ControllerProblem, cancellationToken);
+                        lastFailure = $"{baseUrl}: unavailable ({problem?.Detail ?? problem?.Title ?? "503"})";
+                        continue;
+                    }
+
+                    lastFailure = $"{baseUrl}: standby (leader {standby.LeaderId ?? "unknown"})";
+                    if (standby.LeaderUrl is { } leaderUrl && Uri.TryCreate(leaderUrl, UriKind.Absolute, out var leader))
+                    {
+                        pending.AddFirst(leader);
                     }
 
                     continue;

@@ -253,6 +253,20 @@ public sealed class GwctlCommandTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_standby_naming_a_leader_url_this_host_cannot_reach_does_not_stop_the_next_url_being_tried()
+    {
+        await using var standby = await FakeController.StartAsync("standby", _controller.Token);
+        standby.StandbyOf = _controller;
+        // As in docker-compose: the standby names the leader by a container address; gwctl on the host lists the published ports.
+        standby.AdvertisedLeaderUrl = new Uri("http://127.0.0.1:9/");
+
+        var run = await GwctlRun.InvokeAsync("pause", "orders", "--controller", $"{standby.Url},{_controller.Url}", "--token", _controller.Token);
+
+        Assert.Equal(0, run.ExitCode);
+        Assert.Single(_controller.Pauses);
+    }
+
+    [Fact]
     public async Task The_controller_and_token_come_from_GWCTL_variables_when_not_given()
     {
         Environment.SetEnvironmentVariable("GWCTL_CONTROLLER", _controller.Url.ToString());

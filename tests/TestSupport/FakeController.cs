@@ -61,6 +61,9 @@ public sealed class FakeController : IAsyncDisposable
     /// <summary>When set, this instance is a standby naming that leader: every /api route answers 503.</summary>
     public FakeController? StandbyOf { get; set; }
 
+    /// <summary>With <see cref="StandbyOf"/>: the leader URL the standby names instead of the leader's own (one a client may not reach).</summary>
+    public Uri? AdvertisedLeaderUrl { get; set; }
+
     /// <summary>When set, every /api route answers this status (to provoke server errors).</summary>
     public HttpStatusCode? FailWith { get; set; }
 
@@ -172,7 +175,7 @@ public sealed class FakeController : IAsyncDisposable
             if (StandbyOf is { } leader)
             {
                 context.Response.StatusCode = StatusCodes.Status503ServiceUnavailable;
-                await context.Response.WriteAsJsonAsync(new StandbyProblem("standby", Id, leader.Id, leader.Url.ToString()), Json.StandbyProblem);
+                await context.Response.WriteAsJsonAsync(new StandbyProblem("standby", Id, leader.Id, (AdvertisedLeaderUrl ?? leader.Url).ToString()), Json.StandbyProblem);
                 return;
             }
 
