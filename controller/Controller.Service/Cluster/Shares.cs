@@ -55,8 +55,10 @@ internal static class Shares
             }
         }
 
+        // The fraction first: rate × weight can overflow to +∞ for a huge rate (a limit stored before rates were
+        // capped), and System.Text.Json refuses to write ∞, which failed every active node's state poll.
         return weight > 0
-            ? globalPerSecond * weight / totalWeight
+            ? globalPerSecond * ((double)weight / totalWeight)
             : globalPerSecond / (active.Length + 1);
     }
 }
