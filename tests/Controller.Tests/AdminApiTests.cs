@@ -132,6 +132,8 @@ public abstract class AdminApiTests(ITestDatabase database) : ControllerTest(dat
     [InlineData("""{"vhost":"/","queue":"orders","messagesPerSecond":-5}""", "greater than 0")]
     [InlineData("""{"vhost":"/","queue":"orders","messagesPerSecond":"NaN"}""", "")]
     [InlineData("""{"vhost":"/","queue":"orders","messagesPerSecond":1e400}""", "")]
+    [InlineData("""{"vhost":"/","queue":"orders","messagesPerSecond":1000000001}""", "at most 1e9")]
+    [InlineData("""{"vhost":"/","queue":"orders","messagesPerSecond":1e308}""", "at most 1e9")]
     [InlineData("""{"vhost":"","queue":"orders","messagesPerSecond":5}""", "vhost")]
     [InlineData("""{"vhost":"/","messagesPerSecond":5}""", "queue")]
     public async Task Bad_consume_limits_are_400(string body, string detail)
@@ -163,6 +165,12 @@ public abstract class AdminApiTests(ITestDatabase database) : ControllerTest(dat
 
         var bad = await Assert.ThrowsAsync<ControllerException>(() => Server.Client.SetPublishLimitAsync(new PublishLimit("/", null, 0)));
         Assert.Equal(HttpStatusCode.BadRequest, bad.Status);
+        var huge = await Assert.ThrowsAsync<ControllerException>(() => Server.Client.SetPublishLimitAsync(new PublishLimit("/", null, 1e308)));
+        Assert.Equal(HttpStatusCode.BadRequest, huge.Status);
+        Assert.Contains("at most 1e9", huge.Message, StringComparison.Ordinal);
+        // The cap itself is allowed.
+        await Server.Client.SetPublishLimitAsync(new PublishLimit("/", "capped", 1e9));
+        await Server.Client.RemovePublishLimitAsync("/", "capped");
         using var noVhost = await Server.Http.DeleteAsync(new Uri(ControllerRoutes.PublishLimits + "?exchange=orders", UriKind.Relative));
         Assert.Equal(HttpStatusCode.BadRequest, noVhost.StatusCode);
     }

@@ -2,6 +2,7 @@ using System.Net;
 using Controller.Contracts;
 using Controller.Service.Cli;
 using Controller.Service.Hosting;
+using Controller.Service.Store;
 using Controller.Tests.Support;
 
 namespace Controller.Tests;
@@ -36,6 +37,38 @@ public sealed class PersistenceAndOptionsTests : IDisposable
         Assert.Equal([new PublishLimit("v", null, 34)], status.PublishLimits);
         Assert.Equal("gw-1", Assert.Single(await second.Client.GetNodesAsync()).NodeId);
         Assert.Equal(etag, (await second.Client.GetStateAsync("gw-1", null, TimeSpan.Zero))!.ETag);
+    }
+
+    [Fact]
+    public async Task A_stored_report_that_cannot_be_loaded_does_not_stop_the_next_controller_from_leading()
+    {
+        await using (var first = await ControllerServer.StartLeaderAsync(_database.Select))
+        {
+            await first.Client.SetConsumeLimitAsync(new ConsumeLimit("v", "q", 12));
+            await first.Client.HeartbeatAsync(Reports.Node("good", [Reports.Queue("v", "q", consumers: 1)]));
+            // Rows as an unchecked heartbeat (or another version, or a hand edit) left them: the JSON reads, but
+            // the share rule cannot count it, or it does not read at all.
+            var store = first.Service<ControllerStore>();
+            foreach (var (node, report) in new[]
+            {
+                ("null-queue", """{"nodeId":"null-queue","queues":[null]}"""),
+                ("no-vhost", """{"nodeId":"no-vhost","publishing":[{"exchange":"x","publishRate":1}]}"""),
+                ("garbage", "{not json"),
+            })
+            {
+                await store.SaveNodeAsync(
+                    new NodeRow { NodeId = node, AmqpEndpoint = node + ":5672", StartedAt = Reports.Started, LastSeen = DateTimeOffset.UtcNow, LastReport = report },
+                    CancellationToken.None);
+            }
+        }
+
+        await using var second = await ControllerServer.StartLeaderAsync(_database.Select);
+
+        Assert.Equal(["garbage", "good", "no-vhost", "null-queue"], (await second.Client.GetNodesAsync()).Select(n => n.NodeId));
+        Assert.Equal(0, (await second.Client.GetNodesAsync()).Single(n => n.NodeId == "null-queue").Queues);
+        Assert.Equal(12, (await second.Client.GetStateAsync("good", null, TimeSpan.Zero))!.ConsumeLimits.Single().SharePerSecond);
+        Assert.True(second.Logs.Contains("Gateway node null-queue: its stored report cannot be used"), second.Logs.AllText);
+        Assert.False(second.Logs.Contains("could not load the state"), second.Logs.AllText);
     }
 
     [Fact]

@@ -95,6 +95,20 @@ public sealed class SharesTests
     }
 
     [Fact]
+    public void A_huge_limit_gives_finite_shares_that_the_state_can_be_written_with()
+    {
+        // A limit stored before rates were capped: rate × weight overflowed to +∞, which no state poll could write.
+        var states = Build(
+            new RuleSet([], [new ConsumeLimit("/", "orders", 1e308)], []),
+            Reports.Node("a", [Reports.Queue("/", "orders", consumers: 3)]),
+            Reports.Node("b", [Reports.Queue("/", "orders", consumers: 1)]));
+
+        Assert.Equal(0.75e308, ConsumeShare(states, "a"), 1e294);
+        Assert.Equal(0.25e308, ConsumeShare(states, "b"), 1e294);
+        Assert.Contains("\"sharePerSecond\"", System.Text.Json.JsonSerializer.Serialize(states.For("a"), ControllerJsonContext.Default.ControlState), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Every_node_gets_every_pause_rule()
     {
         var pause = new PauseRule("p1", "/", "orders", "10.0.0.0/8", null, Reports.Started);

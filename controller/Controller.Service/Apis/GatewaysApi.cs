@@ -13,7 +13,6 @@ namespace Controller.Service.Apis;
 /// </summary>
 internal static class GatewaysApi
 {
-    private const int MaxNodeIdLength = 255;
     private static readonly ControllerJsonContext Json = ControllerJsonContext.Default;
 
     public static void MapGatewaysApi(this IEndpointRouteBuilder app)
@@ -24,17 +23,8 @@ internal static class GatewaysApi
 
     private static async Task<IResult> HeartbeatAsync([FromBody] GatewayReport report, ClusterState cluster, CancellationToken cancellationToken)
     {
-        if (string.IsNullOrWhiteSpace(report.NodeId))
-        {
-            throw new BadRequestException("nodeId is required and must not be empty");
-        }
-
-        if (report.NodeId.Length > MaxNodeIdLength)
-        {
-            throw new BadRequestException($"nodeId is longer than {MaxNodeIdLength} characters");
-        }
-
-        report = ClusterState.Normalize(report) with { AmqpEndpoint = report.AmqpEndpoint ?? "" };
+        // Before anything is stored: a report the share rule cannot count must not reach the database (ReportChecks).
+        report = ReportChecks.Validate(report);
         var reply = await cluster.HeartbeatAsync(report, cancellationToken);
         return TypedResults.Json(reply, Json.HeartbeatReply);
     }

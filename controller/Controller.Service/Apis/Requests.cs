@@ -23,10 +23,23 @@ internal static class Requests
     public static string? OptionalName(string? value, string field) =>
         value is null || value.Length <= MaxNameLength ? value : throw new BadRequestException($"{field} is longer than {MaxNameLength} characters");
 
-    public static double Rate(double messagesPerSecond) =>
-        double.IsFinite(messagesPerSecond) && messagesPerSecond > 0
+    /// <summary>
+    /// The highest limit: far above any gateway's rate, and small enough that every share and sum of shares
+    /// stays a finite number (a state with ∞ in it cannot be written as JSON).
+    /// </summary>
+    public const double MaxRate = 1e9;
+
+    public static double Rate(double messagesPerSecond)
+    {
+        if (!double.IsFinite(messagesPerSecond) || messagesPerSecond <= 0)
+        {
+            throw new BadRequestException("messagesPerSecond must be a finite number greater than 0");
+        }
+
+        return messagesPerSecond <= MaxRate
             ? messagesPerSecond
-            : throw new BadRequestException("messagesPerSecond must be a finite number greater than 0");
+            : throw new BadRequestException("messagesPerSecond must be at most 1e9 (1000000000) messages per second");
+    }
 
     /// <summary>An IP address or CIDR block in canonical form; null (no scope) for an absent or blank value.</summary>
     public static string? ClientAddress(string? value)

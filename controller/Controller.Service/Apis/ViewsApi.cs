@@ -80,7 +80,7 @@ internal static class ViewsApi
                 [.. g.Select(x => x.NodeId).Distinct()],
                 g.Sum(x => x.Queue.Ready),
                 g.Sum(x => x.Queue.Unacked),
-                g.Sum(x => x.Queue.Consumers),
+                SaturatedSum(g.Select(x => x.Queue.Consumers)),
                 g.Sum(x => x.Queue.PublishRate),
                 g.Sum(x => x.Queue.DeliverRate),
                 g.Sum(x => x.Queue.AckRate),
@@ -89,6 +89,9 @@ internal static class ViewsApi
                 pausedConsumers.GetValueOrDefault(g.Key),
                 rules.ConsumeLimits.FirstOrDefault(l => l.VHost == g.Key.VHost && l.Queue == g.Key.Queue)?.MessagesPerSecond))];
     }
+
+    /// <summary>Counts summed over nodes in 64 bits, shown as at most int.MaxValue instead of overflowing (each is at most ReportChecks.MaxCount).</summary>
+    private static int SaturatedSum(IEnumerable<int> counts) => (int)Math.Min(counts.Sum(c => (long)c), int.MaxValue);
 
     internal static ConsumerView[] Consumers(ClusterState cluster) =>
         [.. cluster.LiveNodes().SelectMany(n => n.Report.Consumers.Select(c => new ConsumerView(

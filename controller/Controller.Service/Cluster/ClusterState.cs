@@ -85,8 +85,8 @@ internal sealed class ClusterState(ControllerStore store, ControllerOptions opti
                 _nodes.Clear();
                 foreach (var row in nodes)
                 {
-                    var report = ReadReport(row);
-                    _nodes[row.NodeId] = new NodeEntry(report, row.LastSeen, now - row.LastSeen < options.NodeTimeout, NodeLoad.From(report));
+                    var (report, load) = ReadReport(row);
+                    _nodes[row.NodeId] = new NodeEntry(report, row.LastSeen, now - row.LastSeen < options.NodeTimeout, load);
                 }
 
                 _rules = rules;
@@ -125,10 +125,15 @@ internal sealed class ClusterState(ControllerStore store, ControllerOptions opti
         }
     }
 
-    /// <summary>Registers or refreshes a node: persists its report, then updates the registry and, when shares move, the desired states.</summary>
+    /// <summary>
+    /// Registers or refreshes a node: persists its report, then updates the registry and, when shares move, the
+    /// desired states. <paramref name="report"/> has passed <see cref="ReportChecks.Validate"/>.
+    /// </summary>
     public async Task<HeartbeatReply> HeartbeatAsync(GatewayReport report, CancellationToken cancellationToken)
     {
         var now = time.GetUtcNow();
+        // Indexed before the row is written: a report that cannot be counted must fail here, not stay in the table.
+        var load = NodeLoad.From(report);
         await store.SaveNodeAsync(
             new NodeRow
             {
@@ -153,7 +158,7 @@ internal sealed class ClusterState(ControllerStore store, ControllerOptions opti
             }
 
             _nodes.TryGetValue(report.NodeId, out var previous);
-            _nodes[report.NodeId] = new NodeEntry(report, now, Live: true, NodeLoad.From(report));
+            _nodes[report.NodeId] = new NodeEntry(report, now, Live: true, load);
             bool membershipChanged = previous is not { Live: true };
             if (previous is null)
             {
@@ -458,28 +463,27 @@ internal sealed class ClusterState(ControllerStore store, ControllerOptions opti
     private static PublishLimit ToContract(PublishLimitRow row) =>
         new(row.VHost, row.Scope == PublishLimitRow.VHostScope ? null : row.Exchange, row.MessagesPerSecond);
 
-    /// <summary>The stored report; a row whose JSON no longer reads (written by another version) keeps only the columns.</summary>
-    private static GatewayReport ReadReport(NodeRow row)
+    /// <summary>
+    /// The stored report and its load. A row whose report cannot be read or counted (written by another version,
+    /// by hand, or before reports were checked) keeps only its columns, with a warning: one bad row must never stop
+    /// a new leader from loading, or no instance could lead again.
+    /// </summary>
+    private (GatewayReport Report, NodeLoad Load) ReadReport(NodeRow row)
     {
         try
         {
-            if (JsonSerializer.Deserialize(row.LastReport, Json.GatewayReport) is { } report)
+            if (JsonSerializer.Deserialize(row.LastReport, Json.GatewayReport) is { } stored)
             {
-                return Normalize(report);
+                var report = ReportChecks.Validate(stored with { NodeId = row.NodeId });
+                return (report, NodeLoad.From(report));
             }
         }
-        catch (JsonException)
+        catch (Exception e) when (e is not OutOfMemoryException)
         {
+            ControllerLog.StoredReportUnreadable(logger, row.NodeId, e.Message);
         }
 
-        return new GatewayReport(row.NodeId, row.AmqpEndpoint, row.MetricsUrl, row.StartedAt, null, 0, 0, [], [], []);
+        var empty = new GatewayReport(row.NodeId, row.AmqpEndpoint, row.MetricsUrl, row.StartedAt, null, 0, 0, [], [], []);
+        return (empty, NodeLoad.From(empty));
     }
-
-    /// <summary>Missing lists (a reporter that omits empty ones) become empty lists.</summary>
-    public static GatewayReport Normalize(GatewayReport report) => report with
-    {
-        Queues = report.Queues ?? [],
-        Consumers = report.Consumers ?? [],
-        Publishing = report.Publishing ?? [],
-    };
 }

@@ -26,7 +26,8 @@ internal sealed class NodeLoad
         foreach (var queue in report.Queues)
         {
             var key = (queue.VHost, queue.Queue);
-            load._consumers[key] = load._consumers.GetValueOrDefault(key) + Math.Max(0, queue.Consumers);
+            // In 64 bits: a queue listed twice must not wrap around to a negative weight.
+            load._consumers[key] = (int)Math.Min((long)load._consumers.GetValueOrDefault(key) + Math.Max(0, queue.Consumers), int.MaxValue);
         }
 
         foreach (var publishing in report.Publishing)

@@ -11,9 +11,10 @@ internal readonly record struct ActiveNode(string NodeId, int Weight);
 /// are the live nodes that use it now: consumers on the queue for a consume limit (weighted by their number),
 /// publishing into the exchange (or any exchange of the vhost) for a publish limit (equal weights). Active nodes
 /// split the rate by weight; any other node gets rate / (active + 1), so a node whose first consumer or publisher
-/// appears can start at once instead of waiting for its next report — at worst the total overshoots by that one
-/// share for one heartbeat. With no active node every node gets the whole rate: nobody uses it, and whoever
-/// starts first must not be starved.
+/// appears can start at once instead of waiting for its next report: the total overshoots by that share for each
+/// node that starts before its next report counts it, for at most that one heartbeat. With no active node every
+/// node gets the whole rate (the same rule: rate / (0 + 1)): nobody uses it, and whoever starts first must not be
+/// starved.
 /// </summary>
 internal static class Shares
 {
@@ -55,8 +56,10 @@ internal static class Shares
             }
         }
 
+        // The fraction first: rate × weight can overflow to +∞ for a huge rate (a limit stored before rates were
+        // capped), and System.Text.Json refuses to write ∞, which failed every active node's state poll.
         return weight > 0
-            ? globalPerSecond * weight / totalWeight
+            ? globalPerSecond * ((double)weight / totalWeight)
             : globalPerSecond / (active.Length + 1);
     }
 }

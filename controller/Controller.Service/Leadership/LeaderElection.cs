@@ -87,6 +87,9 @@ internal sealed class LeaderElection : BackgroundService
     /// </summary>
     internal void Freeze() => _frozen = true;
 
+    /// <summary>Tests: runs right before a step takes the lead, so a step-down can be made to land exactly there.</summary>
+    internal Func<Task>? BeforeTakingLead { get; set; }
+
     public override async Task StopAsync(CancellationToken cancellationToken)
     {
         await base.StopAsync(cancellationToken);
@@ -184,37 +187,56 @@ internal sealed class LeaderElection : BackgroundService
         }
 
         var term = new LeaderTerm(InstanceId, lease.Epoch);
-        if (_cluster.Term != term)
+        long deadline = sentAt + (long)(_options.LeaseDuration.TotalSeconds * _time.TimestampFrequency);
+        while (true)
         {
-            // A new term (or ours again after losing it): whatever is in memory may be stale; read it all.
-            StepDown("a new lease term began");
-            try
+            if (_cluster.Term != term)
             {
-                var (rules, nodes) = await _cluster.LoadAsync(term, stoppingToken);
-                ControllerLog.BecameLeader(_logger, InstanceId, lease.Epoch, rules.Pauses.Length, rules.ConsumeLimits.Length, rules.PublishLimits.Length, nodes);
+                // A new term (or ours again after losing it): whatever is in memory may be stale; read it all.
+                StepDown("a new lease term began");
+                try
+                {
+                    var (rules, nodes) = await _cluster.LoadAsync(term, stoppingToken);
+                    ControllerLog.BecameLeader(_logger, InstanceId, lease.Epoch, rules.Pauses.Length, rules.ConsumeLimits.Length, rules.PublishLimits.Length, nodes);
+                }
+                catch (Exception e) when (!stoppingToken.IsCancellationRequested && e is not OutOfMemoryException)
+                {
+                    _cluster.Clear();
+                    ControllerLog.LeaseCheckFailed(_logger, $"could not load the state as new leader: {e.Message}");
+                    return;
+                }
             }
-            catch (Exception e) when (!stoppingToken.IsCancellationRequested && e is not OutOfMemoryException)
+
+            if (BeforeTakingLead is { } hook)
             {
-                _cluster.Clear();
-                ControllerLog.LeaseCheckFailed(_logger, $"could not load the state as new leader: {e.Message}");
-                return;
+                await hook();
             }
+
+            lock (_gate)
+            {
+                // Decided and changed in one step: a step-down clears the cluster under this lock too, so if the
+                // state is still this term's here, it cannot be cleared before _leading is set. If it was cleared
+                // since the check above (the deadline passed meanwhile), load it again rather than lead with nothing.
+                if (_cluster.Term == term)
+                {
+                    _leading = true;
+                    _deadline = deadline;
+                    break;
+                }
+            }
+
+            stoppingToken.ThrowIfCancellationRequested();
         }
 
         _followedLeader = null;
-        lock (_gate)
-        {
-            _leading = true;
-            _deadline = sentAt + (long)(_options.LeaseDuration.TotalSeconds * _time.TimestampFrequency);
-        }
-
-        var remaining = _time.GetElapsedTime(_time.GetTimestamp(), _deadline);
+        var remaining = _time.GetElapsedTime(_time.GetTimestamp(), deadline);
         _stepDownTimer.Change(remaining > TimeSpan.Zero ? remaining : TimeSpan.Zero, Timeout.InfiniteTimeSpan);
     }
 
     private void OnDeadline()
     {
         TimeSpan remaining;
+        long epoch = 0;
         lock (_gate)
         {
             if (!_leading)
@@ -223,6 +245,12 @@ internal sealed class LeaderElection : BackgroundService
             }
 
             remaining = _time.GetElapsedTime(_time.GetTimestamp(), _deadline);
+            if (remaining <= TimeSpan.Zero)
+            {
+                // Checked and acted on under one lock: a renewal that lands after the check waits for the lock and
+                // then finds the state cleared (and loads it again), instead of being overruled by a stale check.
+                epoch = StopLeadingLocked();
+            }
         }
 
         if (remaining > TimeSpan.Zero)
@@ -232,7 +260,7 @@ internal sealed class LeaderElection : BackgroundService
             return;
         }
 
-        StepDown("the lease was not renewed in time");
+        ControllerLog.SteppedDown(_logger, InstanceId, epoch, "the lease was not renewed in time");
     }
 
     private void StepDown(string reason)
@@ -245,12 +273,22 @@ internal sealed class LeaderElection : BackgroundService
                 return;
             }
 
-            _leading = false;
-            epoch = _epoch;
+            epoch = StopLeadingLocked();
         }
 
-        _cluster.Clear();
         ControllerLog.SteppedDown(_logger, InstanceId, epoch, reason);
+    }
+
+    /// <summary>
+    /// Ends leading and drops the state, both under <see cref="_gate"/>, so that taking the lead (which checks the
+    /// state's term under the same lock) never sees the one without the other. The cluster's lock is only ever
+    /// taken inside this one, never the other way round, and its change signal wakes waiters on the pool.
+    /// </summary>
+    private long StopLeadingLocked()
+    {
+        _leading = false;
+        _cluster.Clear();
+        return _epoch;
     }
 
     /// <summary>The body of a standby's 503.</summary>

@@ -33,6 +33,9 @@ internal static partial class ControllerLog
     [LoggerMessage(4012, LogLevel.Warning, "Gateway node {NodeId} LOST: no heartbeat since {LastSeen:O} (timeout {Timeout})")]
     public static partial void NodeLost(ILogger logger, string nodeId, DateTimeOffset lastSeen, TimeSpan timeout);
 
+    [LoggerMessage(4013, LogLevel.Warning, "Gateway node {NodeId}: its stored report cannot be used ({Reason}); loaded without it until its next heartbeat")]
+    public static partial void StoredReportUnreadable(ILogger logger, string nodeId, string reason);
+
     [LoggerMessage(4020, LogLevel.Information, "Admin change from {RemoteAddress}: {Change}")]
     public static partial void AdminChange(ILogger logger, string? remoteAddress, string change);
 

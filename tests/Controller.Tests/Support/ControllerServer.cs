@@ -49,7 +49,8 @@ public sealed class ControllerServer : IAsyncDisposable
         where T : notnull => _app.Services.GetRequiredService<T>();
 
     /// <param name="select">Chooses the database (and any other option) on top of the test defaults.</param>
-    public static async Task<ControllerServer> StartAsync(Func<ControllerOptions, ControllerOptions> select, string? instanceId = null)
+    /// <param name="time">Replaces the system clock (lease deadlines, delays), so a test can move time itself.</param>
+    public static async Task<ControllerServer> StartAsync(Func<ControllerOptions, ControllerOptions> select, string? instanceId = null, TimeProvider? time = null)
     {
         var logs = new LogCapture();
         instanceId ??= "ctl-" + Guid.NewGuid().ToString("N")[..8];
@@ -69,15 +70,16 @@ public sealed class ControllerServer : IAsyncDisposable
                 logging.ClearProviders();
                 logging.SetMinimumLevel(LogLevel.Information);
                 logging.AddProvider(logs);
-            });
+            },
+            time);
         await app.StartAsync();
         return new ControllerServer(app, ControllerApp.ListeningUrls(app).Single(), logs, instanceId);
     }
 
     /// <summary>Starts an instance and waits until it leads (it is alone, or the others are gone).</summary>
-    public static async Task<ControllerServer> StartLeaderAsync(Func<ControllerOptions, ControllerOptions> select)
+    public static async Task<ControllerServer> StartLeaderAsync(Func<ControllerOptions, ControllerOptions> select, TimeProvider? time = null)
     {
-        var server = await StartAsync(select);
+        var server = await StartAsync(select, time: time);
         await server.WaitUntilLeaderAsync(TimeSpan.FromSeconds(20));
         return server;
     }
