@@ -67,10 +67,9 @@ internal sealed class ClusterState(ControllerStore store, ControllerOptions opti
     {
         // Not while an admin change is between its database write and its memory update: the change could be lost
         // from memory, or counted twice.
-        await _adminWrites.WaitAsync(cancellationToken);
         RuleSet rules;
         int nodeCount;
-        try
+        using (await HoldAdminWritesAsync(cancellationToken))
         {
             var (pauses, consume, publish) = await store.LoadRulesAsync(cancellationToken);
             var nodes = await store.LoadNodesAsync(cancellationToken);
@@ -93,10 +92,6 @@ internal sealed class ClusterState(ControllerStore store, ControllerOptions opti
                 _term = term;
                 RebuildLocked();
             }
-        }
-        finally
-        {
-            _adminWrites.Release();
         }
 
         Changes.Fire();
@@ -209,188 +204,146 @@ internal sealed class ClusterState(ControllerStore store, ControllerOptions opti
 
     public async Task<Upserted<PauseRule>> PauseAsync(PauseRequest request, CancellationToken cancellationToken)
     {
-        await _adminWrites.WaitAsync(cancellationToken);
-        try
+        using var admin = await HoldAdminWritesAsync(cancellationToken);
+        var (term, rules) = Current();
+        var existing = rules.Pauses.FirstOrDefault(p =>
+            p.VHost == request.VHost && p.Queue == request.Queue && p.ClientAddress == request.ClientAddress && p.ConnectionName == request.ConnectionName);
+        if (existing is not null)
         {
-            var (term, rules) = Current();
-            var existing = rules.Pauses.FirstOrDefault(p =>
-                p.VHost == request.VHost && p.Queue == request.Queue && p.ClientAddress == request.ClientAddress && p.ConnectionName == request.ConnectionName);
-            if (existing is not null)
-            {
-                return new(existing, Created: false);
-            }
+            return new(existing, Created: false);
+        }
 
-            // Milliseconds: what every provider stores exactly, so the rule (and the ETag over it) reads back equal after a fail-over.
-            var createdAt = DateTimeOffset.FromUnixTimeMilliseconds(time.GetUtcNow().ToUnixTimeMilliseconds());
-            var rule = new PauseRule(Guid.NewGuid().ToString("N")[..16], request.VHost, request.Queue, request.ClientAddress, request.ConnectionName, createdAt);
-            await store.WriteAsLeaderAsync(
-                term,
-                (db, _) =>
+        // Milliseconds: what every provider stores exactly, so the rule (and the ETag over it) reads back equal after a fail-over.
+        var createdAt = DateTimeOffset.FromUnixTimeMilliseconds(time.GetUtcNow().ToUnixTimeMilliseconds());
+        var rule = new PauseRule(Guid.NewGuid().ToString("N")[..16], request.VHost, request.Queue, request.ClientAddress, request.ConnectionName, createdAt);
+        await store.WriteAsLeaderAsync(
+            term,
+            (db, _) =>
+            {
+                db.PauseRules.Add(new PauseRuleRow
                 {
-                    db.PauseRules.Add(new PauseRuleRow
-                    {
-                        Id = rule.Id, VHost = rule.VHost, Queue = rule.Queue, ClientAddress = rule.ClientAddress,
-                        ConnectionName = rule.ConnectionName, CreatedAt = rule.CreatedAt,
-                    });
-                    return Task.CompletedTask;
-                },
-                cancellationToken);
-            Apply(term, r => r.With(pauses: r.Pauses.Where(p => p.Id != rule.Id).Append(rule)));
-            return new(rule, Created: true);
-        }
-        finally
-        {
-            _adminWrites.Release();
-        }
+                    Id = rule.Id, VHost = rule.VHost, Queue = rule.Queue, ClientAddress = rule.ClientAddress,
+                    ConnectionName = rule.ConnectionName, CreatedAt = rule.CreatedAt,
+                });
+                return Task.CompletedTask;
+            },
+            cancellationToken);
+        Apply(term, r => r.With(pauses: r.Pauses.Where(p => p.Id != rule.Id).Append(rule)));
+        return new(rule, Created: true);
     }
 
     /// <summary>Removes the queue's pause rules whose scope matches every given scope field (all of them when none is given).</summary>
     public async Task<IReadOnlyList<PauseRule>> ResumeAsync(
         string vhost, string queue, (bool Given, string? Value) clientAddress, (bool Given, string? Value) connectionName, CancellationToken cancellationToken)
     {
-        await _adminWrites.WaitAsync(cancellationToken);
-        try
+        using var admin = await HoldAdminWritesAsync(cancellationToken);
+        var (term, rules) = Current();
+        var removed = rules.Pauses
+            .Where(p => p.VHost == vhost && p.Queue == queue)
+            .Where(p => !clientAddress.Given || p.ClientAddress == clientAddress.Value)
+            .Where(p => !connectionName.Given || p.ConnectionName == connectionName.Value)
+            .ToList();
+        if (removed.Count == 0)
         {
-            var (term, rules) = Current();
-            var removed = rules.Pauses
-                .Where(p => p.VHost == vhost && p.Queue == queue)
-                .Where(p => !clientAddress.Given || p.ClientAddress == clientAddress.Value)
-                .Where(p => !connectionName.Given || p.ConnectionName == connectionName.Value)
-                .ToList();
-            if (removed.Count == 0)
-            {
-                return removed;
-            }
-
-            var ids = removed.Select(p => p.Id).ToHashSet(StringComparer.Ordinal);
-            await store.WriteAsLeaderAsync(
-                term,
-                async (db, ct) => db.PauseRules.RemoveRange(await db.PauseRules.Where(p => ids.Contains(p.Id)).ToListAsync(ct)),
-                cancellationToken);
-            Apply(term, r => r.With(pauses: r.Pauses.Where(p => !ids.Contains(p.Id))));
             return removed;
         }
-        finally
-        {
-            _adminWrites.Release();
-        }
+
+        var ids = removed.Select(p => p.Id).ToHashSet(StringComparer.Ordinal);
+        await store.WriteAsLeaderAsync(
+            term,
+            async (db, ct) => db.PauseRules.RemoveRange(await db.PauseRules.Where(p => ids.Contains(p.Id)).ToListAsync(ct)),
+            cancellationToken);
+        Apply(term, r => r.With(pauses: r.Pauses.Where(p => !ids.Contains(p.Id))));
+        return removed;
     }
 
     public async Task<Upserted<ConsumeLimit>> SetConsumeLimitAsync(ConsumeLimit limit, CancellationToken cancellationToken)
     {
-        await _adminWrites.WaitAsync(cancellationToken);
-        try
-        {
-            var (term, rules) = Current();
-            bool created = !rules.ConsumeLimits.Any(l => l.VHost == limit.VHost && l.Queue == limit.Queue);
-            var now = time.GetUtcNow();
-            await store.WriteAsLeaderAsync(
-                term,
-                async (db, ct) =>
+        using var admin = await HoldAdminWritesAsync(cancellationToken);
+        var (term, rules) = Current();
+        bool created = !rules.ConsumeLimits.Any(l => l.VHost == limit.VHost && l.Queue == limit.Queue);
+        var now = time.GetUtcNow();
+        await store.WriteAsLeaderAsync(
+            term,
+            async (db, ct) =>
+            {
+                var row = await db.ConsumeLimits.FindAsync([limit.VHost, limit.Queue], ct);
+                if (row is null)
                 {
-                    var row = await db.ConsumeLimits.FindAsync([limit.VHost, limit.Queue], ct);
-                    if (row is null)
-                    {
-                        db.ConsumeLimits.Add(new ConsumeLimitRow { VHost = limit.VHost, Queue = limit.Queue, MessagesPerSecond = limit.MessagesPerSecond, UpdatedAt = now });
-                    }
-                    else
-                    {
-                        row.MessagesPerSecond = limit.MessagesPerSecond;
-                        row.UpdatedAt = now;
-                    }
-                },
-                cancellationToken);
-            Apply(term, r => r.With(consumeLimits: r.ConsumeLimits.Where(l => !(l.VHost == limit.VHost && l.Queue == limit.Queue)).Append(limit)));
-            return new(limit, created);
-        }
-        finally
-        {
-            _adminWrites.Release();
-        }
+                    db.ConsumeLimits.Add(new ConsumeLimitRow { VHost = limit.VHost, Queue = limit.Queue, MessagesPerSecond = limit.MessagesPerSecond, UpdatedAt = now });
+                }
+                else
+                {
+                    row.MessagesPerSecond = limit.MessagesPerSecond;
+                    row.UpdatedAt = now;
+                }
+            },
+            cancellationToken);
+        Apply(term, r => r.With(consumeLimits: r.ConsumeLimits.Where(l => !(l.VHost == limit.VHost && l.Queue == limit.Queue)).Append(limit)));
+        return new(limit, created);
     }
 
     public async Task<bool> RemoveConsumeLimitAsync(string vhost, string queue, CancellationToken cancellationToken)
     {
-        await _adminWrites.WaitAsync(cancellationToken);
-        try
+        using var admin = await HoldAdminWritesAsync(cancellationToken);
+        var (term, rules) = Current();
+        if (!rules.ConsumeLimits.Any(l => l.VHost == vhost && l.Queue == queue))
         {
-            var (term, rules) = Current();
-            if (!rules.ConsumeLimits.Any(l => l.VHost == vhost && l.Queue == queue))
-            {
-                return false;
-            }
+            return false;
+        }
 
-            await store.WriteAsLeaderAsync(
-                term,
-                async (db, ct) => db.ConsumeLimits.RemoveRange(await db.ConsumeLimits.Where(l => l.VHost == vhost && l.Queue == queue).ToListAsync(ct)),
-                cancellationToken);
-            Apply(term, r => r.With(consumeLimits: r.ConsumeLimits.Where(l => !(l.VHost == vhost && l.Queue == queue))));
-            return true;
-        }
-        finally
-        {
-            _adminWrites.Release();
-        }
+        await store.WriteAsLeaderAsync(
+            term,
+            async (db, ct) => db.ConsumeLimits.RemoveRange(await db.ConsumeLimits.Where(l => l.VHost == vhost && l.Queue == queue).ToListAsync(ct)),
+            cancellationToken);
+        Apply(term, r => r.With(consumeLimits: r.ConsumeLimits.Where(l => !(l.VHost == vhost && l.Queue == queue))));
+        return true;
     }
 
     public async Task<Upserted<PublishLimit>> SetPublishLimitAsync(PublishLimit limit, CancellationToken cancellationToken)
     {
-        await _adminWrites.WaitAsync(cancellationToken);
-        try
-        {
-            var (term, rules) = Current();
-            bool created = !rules.PublishLimits.Any(l => l.VHost == limit.VHost && l.Exchange == limit.Exchange);
-            var now = time.GetUtcNow();
-            var (scope, exchange) = Key(limit.Exchange);
-            await store.WriteAsLeaderAsync(
-                term,
-                async (db, ct) =>
+        using var admin = await HoldAdminWritesAsync(cancellationToken);
+        var (term, rules) = Current();
+        bool created = !rules.PublishLimits.Any(l => l.VHost == limit.VHost && l.Exchange == limit.Exchange);
+        var now = time.GetUtcNow();
+        var (scope, exchange) = Key(limit.Exchange);
+        await store.WriteAsLeaderAsync(
+            term,
+            async (db, ct) =>
+            {
+                var row = await db.PublishLimits.FindAsync([limit.VHost, scope, exchange], ct);
+                if (row is null)
                 {
-                    var row = await db.PublishLimits.FindAsync([limit.VHost, scope, exchange], ct);
-                    if (row is null)
-                    {
-                        db.PublishLimits.Add(new PublishLimitRow { VHost = limit.VHost, Scope = scope, Exchange = exchange, MessagesPerSecond = limit.MessagesPerSecond, UpdatedAt = now });
-                    }
-                    else
-                    {
-                        row.MessagesPerSecond = limit.MessagesPerSecond;
-                        row.UpdatedAt = now;
-                    }
-                },
-                cancellationToken);
-            Apply(term, r => r.With(publishLimits: r.PublishLimits.Where(l => !(l.VHost == limit.VHost && l.Exchange == limit.Exchange)).Append(limit)));
-            return new(limit, created);
-        }
-        finally
-        {
-            _adminWrites.Release();
-        }
+                    db.PublishLimits.Add(new PublishLimitRow { VHost = limit.VHost, Scope = scope, Exchange = exchange, MessagesPerSecond = limit.MessagesPerSecond, UpdatedAt = now });
+                }
+                else
+                {
+                    row.MessagesPerSecond = limit.MessagesPerSecond;
+                    row.UpdatedAt = now;
+                }
+            },
+            cancellationToken);
+        Apply(term, r => r.With(publishLimits: r.PublishLimits.Where(l => !(l.VHost == limit.VHost && l.Exchange == limit.Exchange)).Append(limit)));
+        return new(limit, created);
     }
 
     public async Task<bool> RemovePublishLimitAsync(string vhost, string? exchange, CancellationToken cancellationToken)
     {
-        await _adminWrites.WaitAsync(cancellationToken);
-        try
+        using var admin = await HoldAdminWritesAsync(cancellationToken);
+        var (term, rules) = Current();
+        if (!rules.PublishLimits.Any(l => l.VHost == vhost && l.Exchange == exchange))
         {
-            var (term, rules) = Current();
-            if (!rules.PublishLimits.Any(l => l.VHost == vhost && l.Exchange == exchange))
-            {
-                return false;
-            }
+            return false;
+        }
 
-            var (scope, key) = Key(exchange);
-            await store.WriteAsLeaderAsync(
-                term,
-                async (db, ct) => db.PublishLimits.RemoveRange(
-                    await db.PublishLimits.Where(l => l.VHost == vhost && l.Scope == scope && l.Exchange == key).ToListAsync(ct)),
-                cancellationToken);
-            Apply(term, r => r.With(publishLimits: r.PublishLimits.Where(l => !(l.VHost == vhost && l.Exchange == exchange))));
-            return true;
-        }
-        finally
-        {
-            _adminWrites.Release();
-        }
+        var (scope, key) = Key(exchange);
+        await store.WriteAsLeaderAsync(
+            term,
+            async (db, ct) => db.PublishLimits.RemoveRange(
+                await db.PublishLimits.Where(l => l.VHost == vhost && l.Scope == scope && l.Exchange == key).ToListAsync(ct)),
+            cancellationToken);
+        Apply(term, r => r.With(publishLimits: r.PublishLimits.Where(l => !(l.VHost == vhost && l.Exchange == exchange))));
+        return true;
     }
 
     /// <summary>Every registered node, live and lost, sorted by id, with whether it enforces its current state.</summary>
@@ -485,5 +438,17 @@ internal sealed class ClusterState(ControllerStore store, ControllerOptions opti
 
         var empty = new GatewayReport(row.NodeId, row.AmqpEndpoint, row.MetricsUrl, row.StartedAt, null, 0, 0, [], [], []);
         return (empty, NodeLoad.From(empty));
+    }
+
+    /// <summary>One admin write at a time: each reads the rules in force, writes, then applies (see its callers).</summary>
+    private async Task<AdminWriteHold> HoldAdminWritesAsync(CancellationToken cancellationToken)
+    {
+        await _adminWrites.WaitAsync(cancellationToken);
+        return new AdminWriteHold(_adminWrites);
+    }
+
+    private readonly struct AdminWriteHold(SemaphoreSlim gate) : IDisposable
+    {
+        public void Dispose() => gate.Release();
     }
 }
