@@ -94,11 +94,14 @@ public sealed class ClusterFixture : IAsyncLifetime
     }
 
     /// <summary>Runs scripts/cluster.sh with this cluster's settings; returns its exit code and output.</summary>
-    public Task<(int ExitCode, string Output)> ScriptAsync(params string[] arguments) =>
-        RunAsync("bash", [Path.Combine(RepositoryRoot, "scripts", "cluster.sh"), .. arguments], _environment);
+    public async Task<(int ExitCode, string Output)> ScriptAsync(params string[] arguments)
+    {
+        var (exitCode, output, error) = await RunAsync("bash", [Path.Combine(RepositoryRoot, "scripts", "cluster.sh"), .. arguments], _environment, TimeSpan.FromMinutes(3));
+        return (exitCode, output + error);
+    }
 
     /// <summary>Runs the gwctl executable of this build against both controllers.</summary>
-    public async Task<(int ExitCode, string Output, string Error)> GwctlAsync(params string[] arguments)
+    public Task<(int ExitCode, string Output, string Error)> GwctlAsync(params string[] arguments)
     {
         var gwctl = Path.Combine(RepositoryRoot, "controller", "Gwctl", "bin", Configuration, "net10.0", "gwctl.dll");
         var environment = new Dictionary<string, string>
@@ -106,23 +109,7 @@ public sealed class ClusterFixture : IAsyncLifetime
             ["GWCTL_CONTROLLER"] = string.Join(',', ControllerUrls),
             ["GWCTL_TOKEN"] = Token,
         };
-        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
-        start.ArgumentList.Add(gwctl);
-        foreach (var argument in arguments)
-        {
-            start.ArgumentList.Add(argument);
-        }
-
-        foreach (var (key, value) in environment)
-        {
-            start.Environment[key] = value;
-        }
-
-        using var process = Process.Start(start)!;
-        var output = process.StandardOutput.ReadToEndAsync();
-        var error = process.StandardError.ReadToEndAsync();
-        await process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(60));
-        return (process.ExitCode, await output, await error);
+        return RunAsync("dotnet", [gwctl, .. arguments], environment, TimeSpan.FromSeconds(60));
     }
 
     /// <summary>A connection to gateway 1 or 2, optionally from another loopback source address (Linux routes all of 127/8 to lo).</summary>
@@ -173,7 +160,8 @@ public sealed class ClusterFixture : IAsyncLifetime
         }
     }
 
-    private static async Task<(int ExitCode, string Output)> RunAsync(string file, string[] arguments, IReadOnlyDictionary<string, string> environment)
+    private static async Task<(int ExitCode, string Output, string Error)> RunAsync(
+        string file, string[] arguments, IReadOnlyDictionary<string, string> environment, TimeSpan timeout)
     {
         var start = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true };
         foreach (var argument in arguments)
@@ -189,8 +177,8 @@ public sealed class ClusterFixture : IAsyncLifetime
         using var process = Process.Start(start)!;
         var output = process.StandardOutput.ReadToEndAsync();
         var error = process.StandardError.ReadToEndAsync();
-        await process.WaitForExitAsync().WaitAsync(TimeSpan.FromMinutes(3));
-        return (process.ExitCode, await output + await error);
+        await process.WaitForExitAsync().WaitAsync(timeout);
+        return (process.ExitCode, await output, await error);
     }
 
     private static string FindRepositoryRoot()
