@@ -161,8 +161,13 @@ public sealed partial class TopologyService
                 continue;
             }
 
-            // x-expires and auto-delete stay with the gateway the queue was declared through (Register).
-            await OpenQueueAsync(queue, cancellationToken, judgesExpiry: false).ConfigureAwait(false);
+            // Served already (its topics exist): only the routing table is new. Otherwise x-expires and auto-delete
+            // stay with the gateway the queue was declared through (Register).
+            if (!(_queues.TryGetValue((virtualHost, queue.Name), out KnownQueue? served) && served.Record.Topic == queue.Topic))
+            {
+                await OpenQueueAsync(queue, cancellationToken, judgesExpiry: false).ConfigureAwait(false);
+            }
+
             table.AddQueue(queue.Name);
         }
 
