@@ -117,12 +117,7 @@ public static class GatewayApplication
             builder.Services.AddControllerAgent(options, listeners);
         }
 
-        builder.Logging.AddSimpleConsole(o =>
-        {
-            o.SingleLine = true;
-            o.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ ";
-            o.UseUtcTimestamp = true;
-        });
+        AddGatewayConsole(builder.Logging);
         builder.WebHost.UseKestrel(kestrel =>
         {
             var address = IPAddress.Parse(options.Bind);
@@ -181,6 +176,15 @@ public static class GatewayApplication
 
         return app;
     }
+
+    /// <summary>The process's log format (single-line, UTC timestamps), shared by the gateway and an embedded controller.</summary>
+    internal static void AddGatewayConsole(ILoggingBuilder logging) =>
+        logging.AddSimpleConsole(o =>
+        {
+            o.SingleLine = true;
+            o.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ ";
+            o.UseUtcTimestamp = true;
+        });
 
     /// <summary>Binds flat configuration keys (Port, DataDir, …) onto the immutable options record.</summary>
     public static GatewayOptions ReadOptions(IConfiguration configuration)

@@ -1,7 +1,6 @@
 using Controller.Service.Hosting;
 using Gateway.Server.Hosting;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.Extensions.Logging;
 
 namespace Gateway.Host.Control;
 
@@ -36,13 +35,8 @@ public sealed class EmbeddedController : IAsyncDisposable
             Token = token,
             InstanceId = "embedded",
         },
-        // One log format for the whole process: the gateway's single-line UTC lines.
-        logging => logging.AddSimpleConsole(o =>
-        {
-            o.SingleLine = true;
-            o.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ ";
-            o.UseUtcTimestamp = true;
-        }));
+        // One log format for the whole process.
+        GatewayApplication.AddGatewayConsole);
         await app.StartAsync();
         var bound = ControllerApp.ListeningUrls(app)[0];
         // An any-address bind is reached over loopback from inside the process.
